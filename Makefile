@@ -1,0 +1,34 @@
+# plum: PGXS build (see README.md)
+EXTENSION    = plum
+EXTVERSION   = 0.1.0
+MODULE_big   = plum
+OBJS         = src/plum.o src/guc.o src/money.o src/recipient.o src/wallet.o src/points.o
+
+# The install script is assembled from one file per area, in name order.
+DATA_built   = plum--$(EXTVERSION).sql
+SQL_SOURCES  = $(sort $(wildcard sql/*.sql))
+
+PG_CPPFLAGS  = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+SHLIB_LINK   =
+
+TESTS        = $(sort $(wildcard test/sql/*.sql))
+REGRESS      = $(patsubst test/sql/%.sql,%,$(TESTS))
+REGRESS_OPTS = --inputdir=test --load-extension=plum --dbname=plum_regress
+ISOLATION    = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test --load-extension=plum --dbname=plum_isolation
+
+EXTRA_CLEAN  = results output_iso tmp_check
+
+# no LLVM bitcode: plum has no JIT-inlinable hot spots, and it spares a clang dependency
+override with_llvm = no
+
+PG_CONFIG   ?= pg_config
+PGXS        := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+plum--$(EXTVERSION).sql: $(SQL_SOURCES)
+	cat $^ > $@
+
+.PHONY: prove
+prove:
+	pg_prove --ext .sql -r test/pgtap

@@ -1,0 +1,149 @@
+/*
+ * money.c — exact conversion between numeric amounts and int64 minor units.
+ *
+ * plum keeps every amount as an int64 count of the currency's minor unit
+ * (cents for USD, yen for JPY, fils for KWD).  Conversion from numeric is
+ * exact or refused: NaN, infinities, amounts with more decimals than the
+ * currency has, and amounts too large for int64 are PU008.
+ */
+#include "plum.h"
+
+#include "common/int.h"
+#include "utils/builtins.h"
+
+/* the largest absolute amount plum handles, in minor units (10^18 - 1) */
+#define PLUM_MAX_MINOR INT64CONST(999999999999999999)
+
+/* Refuse an amount that is not a finite number */
+static inline void
+CheckFinite(Numeric amount, const char *what)
+{
+	if (numeric_is_nan(amount) || numeric_is_inf(amount))
+		ereport(ERROR,
+				(errcode(ERRCODE_PLUM_INVALID_AMOUNT),
+				 errmsg("invalid %s", what),
+				 errdetail("The %s is %s; it must be a finite number.", what,
+						   numeric_is_nan(amount) ? "NaN" :
+						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(amount))))));
+}
+
+/* Convert an exact numeric amount to minor units of a currency with scale decimals */
+int64
+plum_numeric_to_minor(Numeric amount, int scale, const char *what)
+{
+	char	   *text;
+	const char *p;
+	bool		negative = false;
+	int64		result = 0;
+	int			decimals = 0;
+	bool		seen_point = false;
+
+	Assert(scale >= 0 && scale <= PLUM_MAX_SCALE);
+	CheckFinite(amount, what);
+
+	/* numeric_out never uses exponents: [-]digits[.digits] */
+	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(amount)));
+	p = text;
+	if (*p == '-')
+	{
+		negative = true;
+		p++;
+	}
+	for (; *p; p++)
+	{
+		int			digit;
+
+		if (*p == '.')
+		{
+			seen_point = true;
+			continue;
+		}
+		digit = *p - '0';
+		if (seen_point)
+		{
+			decimals++;
+			if (decimals > scale)
+			{
+				if (digit != 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_PLUM_INVALID_AMOUNT),
+							 errmsg("%s has too many decimal places", what),
+							 errdetail("The %s is %s; the currency has %d decimal place%s.",
+									   what, text, scale, scale == 1 ? "" : "s"),
+							 errhint("Round the %s to the currency's minor unit.", what)));
+				continue;
+			}
+		}
+		if (pg_mul_s64_overflow(result, 10, &result) ||
+			pg_add_s64_overflow(result, digit, &result) ||
+			result > PLUM_MAX_MINOR)
+			ereport(ERROR,
+					(errcode(ERRCODE_PLUM_INVALID_AMOUNT),
+					 errmsg("%s is out of range", what),
+					 errdetail("The %s is %s; plum handles at most 18 significant digits.", what, text)));
+	}
+	/* scale up the decimals that were not written */
+	for (; decimals < scale; decimals++)
+	{
+		if (pg_mul_s64_overflow(result, 10, &result) || result > PLUM_MAX_MINOR)
+			ereport(ERROR,
+					(errcode(ERRCODE_PLUM_INVALID_AMOUNT),
+					 errmsg("%s is out of range", what),
+					 errdetail("The %s is %s; plum handles at most 18 significant digits.", what, text)));
+	}
+	pfree(text);
+	return negative ? -result : result;
+}
+
+/* The numeric value of minor units, shown with the currency's decimals */
+Numeric
+plum_minor_to_numeric(int64 minor, int scale)
+{
+	return int64_div_fast_to_numeric(minor, scale);
+}
+
+/* Minor units as text for messages: 4000 at scale 2 is "40.00" */
+char *
+plum_minor_to_cstring(int64 minor, int scale)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out,
+											   NumericGetDatum(plum_minor_to_numeric(minor, scale))));
+}
+
+/* Refuse a zero or negative amount */
+void
+plum_check_positive(int64 minor, int scale, const char *what)
+{
+	if (minor <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLUM_INVALID_AMOUNT),
+				 errmsg("%s must be greater than zero", what),
+				 errdetail("The %s is %s.", what, plum_minor_to_cstring(minor, scale))));
+}
+
+PG_FUNCTION_INFO_V1(plum_check_amount);
+/*
+ * SQL: plum.check_amount(amount numeric, scale integer, what text)
+ * RETURNS bigint — the amount in minor units, after refusing NULL, NaN,
+ * infinities, zero, negatives and too many decimals.
+ */
+Datum
+plum_check_amount(PG_FUNCTION_ARGS)
+{
+	const char *what = PG_ARGISNULL(2) ? "amount" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	int32		scale;
+	int64		minor;
+
+	if (PG_ARGISNULL(1))
+		elog(ERROR, "plum.check_amount: scale must not be null");
+	scale = PG_GETARG_INT32(1);
+	if (scale < 0 || scale > PLUM_MAX_SCALE)
+		elog(ERROR, "plum.check_amount: scale %d out of range", scale);
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", what)));
+	minor = plum_numeric_to_minor(PG_GETARG_NUMERIC(0), scale, what);
+	plum_check_positive(minor, scale, what);
+	PG_RETURN_INT64(minor);
+}

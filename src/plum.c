@@ -1,0 +1,15 @@
+/*
+ * plum.c — module entry point.
+ */
+#include "plum.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Called once when the library is loaded into a backend */
+void
+_PG_init(void)
+{
+	plum_guc_init();
+}
