@@ -2,7 +2,7 @@
 EXTENSION    = plum
 EXTVERSION   = 0.1.0
 MODULE_big   = plum
-OBJS         = src/plum.o src/guc.o src/money.o src/recipient.o src/wallet.o src/points.o
+OBJS         = src/plum.o src/guc.o src/money.o src/recipient.o src/wallet.o src/code.o src/points.o
 
 # The install script is assembled from one file per area, in name order.
 DATA_built   = plum--$(EXTVERSION).sql
@@ -13,9 +13,9 @@ SHLIB_LINK   =
 
 TESTS        = $(sort $(wildcard test/sql/*.sql))
 REGRESS      = $(patsubst test/sql/%.sql,%,$(TESTS))
-REGRESS_OPTS = --inputdir=test --load-extension=plum --dbname=plum_regress
+REGRESS_OPTS = --inputdir=test --load-extension=plum
 ISOLATION    = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
-ISOLATION_OPTS = --inputdir=test --load-extension=plum --dbname=plum_isolation
+ISOLATION_OPTS = --inputdir=test --load-extension=plum
 
 EXTRA_CLEAN  = results output_iso tmp_check
 
@@ -32,3 +32,6 @@ plum--$(EXTVERSION).sql: $(SQL_SOURCES)
 .PHONY: prove
 prove:
 	pg_prove --ext .sql -r test/pgtap
+
+# every object depends on the shared headers
+$(OBJS): src/plum.h src/wallet.h

@@ -1,0 +1,48 @@
+-- The clock and exact money checks, shared by every plum function.
+
+CREATE FUNCTION plum.now() RETURNS timestamptz
+	LANGUAGE C STABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'plum_now_sql';
+COMMENT ON FUNCTION plum.now() IS
+	'plum''s clock: the setting plum.now when set (superuser only), else the transaction timestamp. Every plum function reads the time here.';
+
+CREATE FUNCTION plum.check_amount(amount numeric, scale integer, what text DEFAULT 'amount') RETURNS bigint
+	LANGUAGE C IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'plum_check_amount';
+COMMENT ON FUNCTION plum.check_amount(numeric, integer, text) IS
+	'The amount in minor units of a currency with the given decimals; refuses NULL (22004), NaN, infinities, zero, negatives and too many decimals (PU008).';
+
+-- Raise a plum error from SQL with a message, detail and hint (internal helper).
+CREATE FUNCTION plum.raise(sqlstate text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF detail IS NULL AND hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message;
+	ELSIF hint IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, DETAIL = detail;
+	ELSIF detail IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, HINT = hint;
+	ELSE
+		RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, DETAIL = detail, HINT = hint;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION plum.raise(text, text, text, text) IS
+	'Internal: raise an error with a SQLSTATE, message, detail and hint.';
+
+-- Refuse a NULL argument with SQLSTATE 22004 (internal helper).
+CREATE FUNCTION plum.not_null(value anyelement, name text) RETURNS anyelement
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF value IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = format('%s must not be null', name);
+	END IF;
+	RETURN value;
+END
+$$;
+COMMENT ON FUNCTION plum.not_null(anyelement, text) IS
+	'Internal: the value, or SQLSTATE 22004 when it is NULL.';

@@ -1,0 +1,428 @@
+-- Tenancy: currencies, companies and their admins (pools and thresholds).
+
+CREATE TABLE plum.currency (
+	code		text PRIMARY KEY CHECK (code ~ '^[A-Z]{3}$'),
+	minor_unit	smallint NOT NULL CHECK (minor_unit BETWEEN 0 AND 4),
+	name		text NOT NULL
+);
+COMMENT ON TABLE plum.currency IS 'ISO 4217 currencies a company may choose as its base currency, with their minor units.';
+COMMENT ON COLUMN plum.currency.code IS 'ISO 4217 alphabetic code, e.g. USD.';
+COMMENT ON COLUMN plum.currency.minor_unit IS 'Decimals of the currency: USD 2, JPY 0, KWD 3. Amounts must be exact to it.';
+COMMENT ON COLUMN plum.currency.name IS 'English name of the currency.';
+
+INSERT INTO plum.currency (code, minor_unit, name) VALUES
+	('AED', 2, 'UAE dirham'),
+	('AFN', 2, 'Afghan afghani'),
+	('ALL', 2, 'Albanian lek'),
+	('AMD', 2, 'Armenian dram'),
+	('ANG', 2, 'Netherlands Antillean guilder'),
+	('AOA', 2, 'Angolan kwanza'),
+	('ARS', 2, 'Argentine peso'),
+	('AUD', 2, 'Australian dollar'),
+	('AWG', 2, 'Aruban florin'),
+	('AZN', 2, 'Azerbaijani manat'),
+	('BAM', 2, 'Bosnia and Herzegovina convertible mark'),
+	('BBD', 2, 'Barbados dollar'),
+	('BDT', 2, 'Bangladeshi taka'),
+	('BGN', 2, 'Bulgarian lev'),
+	('BHD', 3, 'Bahraini dinar'),
+	('BIF', 0, 'Burundian franc'),
+	('BMD', 2, 'Bermudian dollar'),
+	('BND', 2, 'Brunei dollar'),
+	('BOB', 2, 'Boliviano'),
+	('BRL', 2, 'Brazilian real'),
+	('BSD', 2, 'Bahamian dollar'),
+	('BTN', 2, 'Bhutanese ngultrum'),
+	('BWP', 2, 'Botswana pula'),
+	('BYN', 2, 'Belarusian ruble'),
+	('BZD', 2, 'Belize dollar'),
+	('CAD', 2, 'Canadian dollar'),
+	('CDF', 2, 'Congolese franc'),
+	('CHF', 2, 'Swiss franc'),
+	('CLF', 4, 'Unidad de Fomento'),
+	('CLP', 0, 'Chilean peso'),
+	('CNY', 2, 'Renminbi'),
+	('COP', 2, 'Colombian peso'),
+	('CRC', 2, 'Costa Rican colon'),
+	('CUP', 2, 'Cuban peso'),
+	('CVE', 2, 'Cape Verdean escudo'),
+	('CZK', 2, 'Czech koruna'),
+	('DJF', 0, 'Djiboutian franc'),
+	('DKK', 2, 'Danish krone'),
+	('DOP', 2, 'Dominican peso'),
+	('DZD', 2, 'Algerian dinar'),
+	('EGP', 2, 'Egyptian pound'),
+	('ERN', 2, 'Eritrean nakfa'),
+	('ETB', 2, 'Ethiopian birr'),
+	('EUR', 2, 'Euro'),
+	('FJD', 2, 'Fiji dollar'),
+	('FKP', 2, 'Falkland Islands pound'),
+	('GBP', 2, 'Pound sterling'),
+	('GEL', 2, 'Georgian lari'),
+	('GHS', 2, 'Ghanaian cedi'),
+	('GIP', 2, 'Gibraltar pound'),
+	('GMD', 2, 'Gambian dalasi'),
+	('GNF', 0, 'Guinean franc'),
+	('GTQ', 2, 'Guatemalan quetzal'),
+	('GYD', 2, 'Guyanese dollar'),
+	('HKD', 2, 'Hong Kong dollar'),
+	('HNL', 2, 'Honduran lempira'),
+	('HTG', 2, 'Haitian gourde'),
+	('HUF', 2, 'Hungarian forint'),
+	('IDR', 2, 'Indonesian rupiah'),
+	('ILS', 2, 'Israeli new shekel'),
+	('INR', 2, 'Indian rupee'),
+	('IQD', 3, 'Iraqi dinar'),
+	('IRR', 2, 'Iranian rial'),
+	('ISK', 0, 'Icelandic krona'),
+	('JMD', 2, 'Jamaican dollar'),
+	('JOD', 3, 'Jordanian dinar'),
+	('JPY', 0, 'Japanese yen'),
+	('KES', 2, 'Kenyan shilling'),
+	('KGS', 2, 'Kyrgyzstani som'),
+	('KHR', 2, 'Cambodian riel'),
+	('KMF', 0, 'Comoro franc'),
+	('KPW', 2, 'North Korean won'),
+	('KRW', 0, 'South Korean won'),
+	('KWD', 3, 'Kuwaiti dinar'),
+	('KYD', 2, 'Cayman Islands dollar'),
+	('KZT', 2, 'Kazakhstani tenge'),
+	('LAK', 2, 'Lao kip'),
+	('LBP', 2, 'Lebanese pound'),
+	('LKR', 2, 'Sri Lankan rupee'),
+	('LRD', 2, 'Liberian dollar'),
+	('LSL', 2, 'Lesotho loti'),
+	('LYD', 3, 'Libyan dinar'),
+	('MAD', 2, 'Moroccan dirham'),
+	('MDL', 2, 'Moldovan leu'),
+	('MGA', 2, 'Malagasy ariary'),
+	('MKD', 2, 'Macedonian denar'),
+	('MMK', 2, 'Myanmar kyat'),
+	('MNT', 2, 'Mongolian togrog'),
+	('MOP', 2, 'Macanese pataca'),
+	('MRU', 2, 'Mauritanian ouguiya'),
+	('MUR', 2, 'Mauritian rupee'),
+	('MVR', 2, 'Maldivian rufiyaa'),
+	('MWK', 2, 'Malawian kwacha'),
+	('MXN', 2, 'Mexican peso'),
+	('MYR', 2, 'Malaysian ringgit'),
+	('MZN', 2, 'Mozambican metical'),
+	('NAD', 2, 'Namibian dollar'),
+	('NGN', 2, 'Nigerian naira'),
+	('NIO', 2, 'Nicaraguan cordoba'),
+	('NOK', 2, 'Norwegian krone'),
+	('NPR', 2, 'Nepalese rupee'),
+	('NZD', 2, 'New Zealand dollar'),
+	('OMR', 3, 'Omani rial'),
+	('PAB', 2, 'Panamanian balboa'),
+	('PEN', 2, 'Peruvian sol'),
+	('PGK', 2, 'Papua New Guinean kina'),
+	('PHP', 2, 'Philippine peso'),
+	('PKR', 2, 'Pakistani rupee'),
+	('PLN', 2, 'Polish zloty'),
+	('PYG', 0, 'Paraguayan guarani'),
+	('QAR', 2, 'Qatari riyal'),
+	('RON', 2, 'Romanian leu'),
+	('RSD', 2, 'Serbian dinar'),
+	('RUB', 2, 'Russian ruble'),
+	('RWF', 0, 'Rwandan franc'),
+	('SAR', 2, 'Saudi riyal'),
+	('SBD', 2, 'Solomon Islands dollar'),
+	('SCR', 2, 'Seychelles rupee'),
+	('SDG', 2, 'Sudanese pound'),
+	('SEK', 2, 'Swedish krona'),
+	('SGD', 2, 'Singapore dollar'),
+	('SHP', 2, 'Saint Helena pound'),
+	('SLE', 2, 'Sierra Leonean leone'),
+	('SOS', 2, 'Somali shilling'),
+	('SRD', 2, 'Surinamese dollar'),
+	('SSP', 2, 'South Sudanese pound'),
+	('STN', 2, 'Sao Tome and Principe dobra'),
+	('SVC', 2, 'Salvadoran colon'),
+	('SYP', 2, 'Syrian pound'),
+	('SZL', 2, 'Swazi lilangeni'),
+	('THB', 2, 'Thai baht'),
+	('TJS', 2, 'Tajikistani somoni'),
+	('TMT', 2, 'Turkmenistan manat'),
+	('TND', 3, 'Tunisian dinar'),
+	('TOP', 2, 'Tongan paanga'),
+	('TRY', 2, 'Turkish lira'),
+	('TTD', 2, 'Trinidad and Tobago dollar'),
+	('TWD', 2, 'New Taiwan dollar'),
+	('TZS', 2, 'Tanzanian shilling'),
+	('UAH', 2, 'Ukrainian hryvnia'),
+	('UGX', 0, 'Ugandan shilling'),
+	('USD', 2, 'United States dollar'),
+	('UYU', 2, 'Uruguayan peso'),
+	('UYW', 4, 'Unidad previsional'),
+	('UZS', 2, 'Uzbekistan sum'),
+	('VED', 2, 'Venezuelan digital bolivar'),
+	('VES', 2, 'Venezuelan sovereign bolivar'),
+	('VND', 0, 'Vietnamese dong'),
+	('VUV', 0, 'Vanuatu vatu'),
+	('WST', 2, 'Samoan tala'),
+	('XAF', 0, 'CFA franc BEAC'),
+	('XCD', 2, 'East Caribbean dollar'),
+	('XCG', 2, 'Caribbean guilder'),
+	('XOF', 0, 'CFA franc BCEAO'),
+	('XPF', 0, 'CFP franc'),
+	('YER', 2, 'Yemeni rial'),
+	('ZAR', 2, 'South African rand'),
+	('ZMW', 2, 'Zambian kwacha'),
+	('ZWG', 2, 'Zimbabwe gold');
+
+CREATE TABLE plum.company (
+	company_id	bigserial PRIMARY KEY,
+	name		text NOT NULL CHECK (name <> ''),
+	base_currency text NOT NULL REFERENCES plum.currency (code),
+	scale		smallint NOT NULL CHECK (scale BETWEEN 0 AND 4),
+	points_validity interval NOT NULL CHECK (points_validity > interval '0'),
+	code_denominations numeric[] NOT NULL,
+	max_grant	numeric NOT NULL CHECK (max_grant > 0),
+	created		timestamptz NOT NULL
+);
+COMMENT ON TABLE plum.company IS 'Tenants. 1 point = 1 unit of the base currency. Written only by plum.create_company().';
+COMMENT ON COLUMN plum.company.company_id IS 'Company id.';
+COMMENT ON COLUMN plum.company.name IS 'Company name.';
+COMMENT ON COLUMN plum.company.base_currency IS 'ISO 4217 base currency; 1 point = 1 unit of it.';
+COMMENT ON COLUMN plum.company.scale IS 'Decimals of the base currency (its minor unit); every amount is exact to it.';
+COMMENT ON COLUMN plum.company.points_validity IS 'How long a points grant lives from its issue (default 1 year).';
+COMMENT ON COLUMN plum.company.code_denominations IS 'Denominations codes may be issued in.';
+COMMENT ON COLUMN plum.company.max_grant IS 'The largest single points grant.';
+COMMENT ON COLUMN plum.company.created IS 'When the company was created (plum clock).';
+
+CREATE TABLE plum.admin (
+	admin_id	bigserial PRIMARY KEY,
+	company_id	bigint NOT NULL REFERENCES plum.company,
+	email		plum.recipient NOT NULL,
+	role		text NOT NULL CHECK (role IN ('super_admin', 'admin')),
+	threshold	numeric NOT NULL CHECK (threshold >= 0),
+	created_total numeric NOT NULL DEFAULT 0 CHECK (created_total >= 0),
+	pool		numeric NOT NULL DEFAULT 0,
+	created		timestamptz NOT NULL,
+	UNIQUE (company_id, email)
+);
+COMMENT ON TABLE plum.admin IS 'Admins of a company, each with a threshold (the most value it may ever create) and an undistributed pool that never expires. Thresholds and pools are enforced by trigger on every write.';
+COMMENT ON COLUMN plum.admin.admin_id IS 'Admin id.';
+COMMENT ON COLUMN plum.admin.company_id IS 'The company the admin belongs to.';
+COMMENT ON COLUMN plum.admin.email IS 'The admin''s email address.';
+COMMENT ON COLUMN plum.admin.role IS 'super_admin (may change thresholds) or admin.';
+COMMENT ON COLUMN plum.admin.threshold IS 'The most value this admin may ever create.';
+COMMENT ON COLUMN plum.admin.created_total IS 'Value this admin has created so far (never above threshold).';
+COMMENT ON COLUMN plum.admin.pool IS 'Undistributed value: created and not yet handed out (never below zero; never expires).';
+COMMENT ON COLUMN plum.admin.created IS 'When the admin was added (plum clock).';
+
+-- Enforce thresholds and pools on every write of plum.admin, whoever writes it.
+CREATE FUNCTION plum.admin_guard() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_scale smallint;
+BEGIN
+	SELECT c.scale INTO v_scale FROM plum.company c WHERE c.company_id = NEW.company_id;
+	IF NEW.created_total > NEW.threshold THEN
+		IF TG_OP = 'UPDATE' AND NEW.created_total > OLD.created_total THEN
+			PERFORM plum.raise('PU004', 'admin threshold exceeded',
+				format('Admin %s has a threshold of %s and has created %s; creating %s more would make %s.',
+					NEW.admin_id, round(NEW.threshold, v_scale), round(OLD.created_total, v_scale),
+					round(NEW.created_total - OLD.created_total, v_scale), round(NEW.created_total, v_scale)),
+				'A super admin of the company can raise the threshold with plum.set_threshold().');
+		ELSE
+			PERFORM plum.raise('PU004', 'admin threshold exceeded',
+				format('Admin %s would have a threshold of %s but has created %s.',
+					NEW.admin_id, round(NEW.threshold, v_scale), round(NEW.created_total, v_scale)),
+				'A threshold cannot be set below what the admin has already created.');
+		END IF;
+	END IF;
+	IF NEW.pool < 0 THEN
+		PERFORM plum.raise('PU001', 'insufficient pool',
+			format('Admin %s''s pool would be %s.', NEW.admin_id, round(NEW.pool, v_scale)),
+			'Create points into the pool with plum.create_points() first.');
+	END IF;
+	IF NEW.pool > NEW.created_total THEN
+		PERFORM plum.raise('PU009', 'pool above what the admin created',
+			format('Admin %s''s pool would be %s but it has created %s.', NEW.admin_id,
+				round(NEW.pool, v_scale), round(NEW.created_total, v_scale)));
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION plum.admin_guard() IS
+	'Trigger: an admin never creates more than its threshold (PU004), its pool never goes below zero (PU001) nor above what it created.';
+CREATE TRIGGER admin_guard BEFORE INSERT OR UPDATE ON plum.admin
+	FOR EACH ROW EXECUTE FUNCTION plum.admin_guard();
+
+-- Validate an amount of a company's currency: NULL (22004), NaN/infinite/zero/negative/too many decimals (PU008).
+CREATE FUNCTION plum.valid_amount(amount numeric, scale smallint, what text DEFAULT 'amount') RETURNS numeric
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, plum, pg_temp
+	RETURN round(plum.check_amount(amount, scale, what)::numeric / (10::numeric ^ scale), scale);
+COMMENT ON FUNCTION plum.valid_amount(numeric, smallint, text) IS
+	'Internal: the amount rounded to the currency''s decimals after plum.check_amount() refused anything invalid.';
+
+CREATE FUNCTION plum.create_company(name text, base_currency text, points_validity interval DEFAULT '1 year',
+		code_denominations numeric[] DEFAULT '{5,10,50,100,500,1000,5000}', max_grant numeric DEFAULT 50000)
+	RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_currency plum.currency;
+	v_denoms numeric[];
+	v_id bigint;
+	v_bad numeric;
+BEGIN
+	PERFORM plum.not_null(name, 'name');
+	PERFORM plum.not_null(base_currency, 'base_currency');
+	PERFORM plum.not_null(points_validity, 'points_validity');
+	PERFORM plum.not_null(code_denominations, 'code_denominations');
+	PERFORM plum.not_null(max_grant, 'max_grant');
+	IF btrim(name) = '' THEN
+		PERFORM plum.raise('22023', 'company name must not be empty');
+	END IF;
+	SELECT * INTO v_currency FROM plum.currency c WHERE c.code = upper(btrim(base_currency));
+	IF NOT FOUND THEN
+		PERFORM plum.raise('22023', format('unknown currency "%s"', base_currency),
+			'The base currency must be an ISO 4217 code listed in plum.currency.',
+			'Use a code such as USD, EUR, JPY or KWD.');
+	END IF;
+	IF points_validity <= interval '0' OR isfinite(points_validity) IS NOT TRUE THEN
+		PERFORM plum.raise('22023', 'points validity must be positive',
+			format('The points validity is %s.', points_validity));
+	END IF;
+	IF cardinality(code_denominations) = 0 OR array_position(code_denominations, NULL) IS NOT NULL THEN
+		PERFORM plum.raise('PU008', 'invalid code denominations',
+			format('The denominations are %s; give at least one and no NULL.', code_denominations));
+	END IF;
+	SELECT array_agg(plum.valid_amount(d, v_currency.minor_unit, 'denomination') ORDER BY d)
+		INTO v_denoms FROM unnest(code_denominations) AS d;
+	SELECT d INTO v_bad FROM unnest(v_denoms) d GROUP BY d HAVING count(*) > 1 LIMIT 1;
+	IF FOUND THEN
+		PERFORM plum.raise('PU008', 'duplicate code denomination',
+			format('The denomination %s is listed more than once.', v_bad));
+	END IF;
+	max_grant := plum.valid_amount(max_grant, v_currency.minor_unit, 'largest grant');
+
+	INSERT INTO plum.company (name, base_currency, scale, points_validity, code_denominations, max_grant, created)
+		VALUES (btrim(create_company.name), v_currency.code, v_currency.minor_unit, create_company.points_validity,
+			v_denoms, create_company.max_grant, plum.now())
+		RETURNING company_id INTO v_id;
+	RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION plum.create_company(text, text, interval, numeric[], numeric) IS
+	'Create a company (tenant) with an ISO 4217 base currency (1 point = 1 unit), points validity, code denominations and largest grant; returns its id.';
+
+CREATE FUNCTION plum.add_admin(company_id bigint, email plum.recipient, role text DEFAULT 'admin', threshold numeric DEFAULT 0)
+	RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_company plum.company;
+	v_id bigint;
+BEGIN
+	PERFORM plum.not_null(company_id, 'company_id');
+	PERFORM plum.not_null(email, 'email');
+	PERFORM plum.not_null(role, 'role');
+	PERFORM plum.not_null(threshold, 'threshold');
+	SELECT * INTO v_company FROM plum.company c WHERE c.company_id = add_admin.company_id;
+	IF NOT FOUND THEN
+		PERFORM plum.raise('PU005', 'unknown company', format('There is no company %s.', add_admin.company_id));
+	END IF;
+	IF plum.recipient_kind(email) <> 'email' THEN
+		PERFORM plum.raise('22023', 'an admin must have an email address',
+			format('"%s" is a phone number.', email));
+	END IF;
+	IF role NOT IN ('super_admin', 'admin') THEN
+		PERFORM plum.raise('22023', format('invalid admin role "%s"', role), NULL,
+			'The role is super_admin or admin.');
+	END IF;
+	IF threshold < 0 THEN
+		PERFORM plum.raise('PU008', 'threshold must not be negative', format('The threshold is %s.', threshold));
+	ELSIF threshold <> 0 THEN
+		threshold := plum.valid_amount(threshold, v_company.scale, 'threshold');
+	END IF;
+	PERFORM 1 FROM plum.admin a WHERE a.company_id = add_admin.company_id AND a.email = add_admin.email;
+	IF FOUND THEN
+		PERFORM plum.raise('23505', 'admin already exists',
+			format('Company %s already has an admin %s.', add_admin.company_id, email));
+	END IF;
+	INSERT INTO plum.admin (company_id, email, role, threshold, created)
+		VALUES (add_admin.company_id, add_admin.email, add_admin.role, round(add_admin.threshold, v_company.scale), plum.now())
+		RETURNING admin_id INTO v_id;
+	RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION plum.add_admin(bigint, plum.recipient, text, numeric) IS
+	'Add an admin (role super_admin or admin) to a company with a threshold: the most value it may ever create. Returns the admin id.';
+
+CREATE FUNCTION plum.set_threshold(by_admin bigint, admin_id bigint, threshold numeric) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_by plum.admin;
+	v_target plum.admin;
+	v_scale smallint;
+BEGIN
+	PERFORM plum.not_null(by_admin, 'by_admin');
+	PERFORM plum.not_null(admin_id, 'admin_id');
+	PERFORM plum.not_null(threshold, 'threshold');
+	SELECT * INTO v_by FROM plum.admin a WHERE a.admin_id = set_threshold.by_admin;
+	IF NOT FOUND THEN
+		PERFORM plum.raise('PU005', 'unknown admin', format('There is no admin %s.', by_admin));
+	END IF;
+	SELECT * INTO v_target FROM plum.admin a WHERE a.admin_id = set_threshold.admin_id;
+	IF NOT FOUND THEN
+		PERFORM plum.raise('PU005', 'unknown admin', format('There is no admin %s.', set_threshold.admin_id));
+	END IF;
+	IF v_target.company_id <> v_by.company_id THEN
+		PERFORM plum.raise('PU009', 'admin belongs to another company',
+			format('Admin %s is in company %s; admin %s is in company %s.', by_admin, v_by.company_id,
+				set_threshold.admin_id, v_target.company_id));
+	END IF;
+	IF v_by.role <> 'super_admin' THEN
+		PERFORM plum.raise('PU009', 'only a super admin may change thresholds',
+			format('Admin %s is an %s.', by_admin, v_by.role),
+			'Ask a super admin of the company.');
+	END IF;
+	SELECT c.scale INTO v_scale FROM plum.company c WHERE c.company_id = v_by.company_id;
+	IF threshold < 0 THEN
+		PERFORM plum.raise('PU008', 'threshold must not be negative', format('The threshold is %s.', threshold));
+	ELSIF threshold <> 0 THEN
+		threshold := plum.valid_amount(threshold, v_scale, 'threshold');
+	END IF;
+	UPDATE plum.admin a SET threshold = round(set_threshold.threshold, v_scale) WHERE a.admin_id = set_threshold.admin_id;
+END
+$$;
+COMMENT ON FUNCTION plum.set_threshold(bigint, bigint, numeric) IS
+	'A super admin (by_admin) sets the threshold of an admin of the same company; never below what that admin already created (PU004).';
+
+CREATE FUNCTION plum.create_points(admin_id bigint, amount numeric) RETURNS numeric
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_company bigint;
+	v_scale smallint;
+	v_pool numeric;
+BEGIN
+	PERFORM plum.not_null(admin_id, 'admin_id');
+	SELECT a.company_id, c.scale INTO v_company, v_scale
+		FROM plum.admin a JOIN plum.company c USING (company_id) WHERE a.admin_id = create_points.admin_id;
+	IF NOT FOUND THEN
+		PERFORM plum.raise('PU005', 'unknown admin', format('There is no admin %s.', create_points.admin_id));
+	END IF;
+	amount := plum.valid_amount(amount, v_scale);
+	-- the row lock serialises one admin's creations; the trigger enforces the threshold
+	UPDATE plum.admin a SET created_total = a.created_total + amount, pool = a.pool + amount
+		WHERE a.admin_id = create_points.admin_id RETURNING a.pool INTO v_pool;
+	INSERT INTO plum.journal (company_id, at, kind, amount, admin_id)
+		VALUES (v_company, plum.now(), 'create', amount, create_points.admin_id);
+	RETURN round(v_pool, v_scale);
+END
+$$;
+COMMENT ON FUNCTION plum.create_points(bigint, numeric) IS
+	'Create points into the admin''s undistributed pool (never expires), within its threshold (PU004); returns the new pool.';
