@@ -30,7 +30,12 @@ CREATE TABLE plum.journal (
 	reference	text,
 	note		text,
 	idempotency_key text,
-	lots		plum.wallet
+	lots		plum.wallet,
+	campaign_id	bigint,
+	item_id		bigint,
+	code		plum.code,
+	token		text,
+	balance_after numeric
 );
 CREATE INDEX journal_redemption ON plum.journal (redemption_id) WHERE redemption_id IS NOT NULL;
 COMMENT ON TABLE plum.journal IS 'The append-only ledger: one row per movement of value. UPDATE, DELETE and TRUNCATE are refused. Read it through plum.ledger.';
@@ -47,6 +52,12 @@ COMMENT ON COLUMN plum.journal.reference IS 'The caller''s reference, e.g. an or
 COMMENT ON COLUMN plum.journal.note IS 'A free note given with a grant.';
 COMMENT ON COLUMN plum.journal.idempotency_key IS 'The idempotency key of the call, if any.';
 COMMENT ON COLUMN plum.journal.lots IS 'The lot portions involved: taken by a redemption, restored by a reversal, or expired.';
+COMMENT ON COLUMN plum.journal.campaign_id IS 'The campaign of a code or link movement.';
+COMMENT ON COLUMN plum.journal.item_id IS 'The catalog item a redemption was for, if named.';
+COMMENT ON COLUMN plum.journal.code IS 'The code of a code movement (code_redeem, code_cancel, code_expire).';
+COMMENT ON COLUMN plum.journal.token IS 'The link of a link movement (link_create, link_redeem, link_cancel).';
+COMMENT ON COLUMN plum.journal.balance_after IS 'The code''s balance after this movement (code_redeem).';
+CREATE INDEX journal_code ON plum.journal (code) WHERE code IS NOT NULL;
 
 -- The ledger is append-only, for everyone.
 CREATE FUNCTION plum.journal_append_only() RETURNS trigger

@@ -18,6 +18,8 @@ REVOKE EXECUTE ON FUNCTION
 	plum.reverse_redemption(bigint, numeric, text),
 	plum.expire_points(),
 	plum.verify(bigint),
+	plum.verify_pools(bigint),
+	plum.verify_points(bigint),
 	plum.claim_key(bigint, text, text, text, bigint),
 	plum.settle_account(bigint, plum.recipient, timestamptz),
 	plum.admin_guard(),
