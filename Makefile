@@ -2,7 +2,7 @@
 EXTENSION    = plum
 EXTVERSION   = 0.1.0
 MODULE_big   = plum
-OBJS         = src/plum.o src/guc.o src/money.o src/recipient.o src/wallet.o src/code.o src/points.o
+OBJS         = src/plum.o src/guc.o src/money.o src/recipient.o src/wallet.o src/code.o src/points.o src/codes.o src/links.o
 
 # The install script is assembled from one file per area, in name order.
 DATA_built   = plum--$(EXTVERSION).sql
