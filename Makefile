@@ -35,3 +35,13 @@ prove:
 
 # every object depends on the shared headers
 $(OBJS): src/plum.h src/wallet.h
+
+# static analysis: cppcheck and clang-tidy, quiet on plum's own code (see README)
+.PHONY: lint
+lint:
+	cppcheck --enable=warning,performance,portability --std=c99 --quiet --inline-suppr --error-exitcode=1 \
+		-I src -I $(shell $(PG_CONFIG) --includedir-server) --suppress=missingIncludeSystem \
+		--suppress='*:/usr/include/*' --suppress=toomanyconfigs src/*.c
+	clang-tidy --quiet --warnings-as-errors='*' \
+		--checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-macro-parentheses,-bugprone-narrowing-conversions,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling' \
+		src/*.c -- -I src -I $(shell $(PG_CONFIG) --includedir-server) -D_GNU_SOURCE

@@ -52,7 +52,8 @@ COMMENT ON COLUMN plum.point_lots.remaining IS 'What is left of it.';
 CREATE VIEW plum.ledger AS
 	SELECT j.entry_id, j.company_id, j.at, j.kind, round(j.amount, c.scale) AS amount, j.admin_id, j.recipient,
 		j.lot_id, j.redemption_id, j.reference, j.note, j.idempotency_key,
-		c.base_currency AS currency, j.lots
+		c.base_currency AS currency, j.lots, j.campaign_id, j.item_id, j.code, j.token,
+		round(j.balance_after, c.scale) AS balance_after
 	FROM plum.journal j JOIN plum.company c USING (company_id);
 COMMENT ON VIEW plum.ledger IS 'The append-only ledger: every movement of value, one row each.';
 COMMENT ON COLUMN plum.ledger.entry_id IS 'Entry id (a grant''s is its lot id; a redemption''s is its redemption id).';
@@ -68,4 +69,9 @@ COMMENT ON COLUMN plum.ledger.reference IS 'The caller''s reference (e.g. order 
 COMMENT ON COLUMN plum.ledger.note IS 'Note given with a grant.';
 COMMENT ON COLUMN plum.ledger.idempotency_key IS 'Idempotency key of the call.';
 COMMENT ON COLUMN plum.ledger.currency IS 'The company''s base currency.';
+COMMENT ON COLUMN plum.ledger.campaign_id IS 'The campaign of a code or link movement.';
+COMMENT ON COLUMN plum.ledger.item_id IS 'The catalog item a redemption was for.';
+COMMENT ON COLUMN plum.ledger.code IS 'The code of a code movement.';
+COMMENT ON COLUMN plum.ledger.token IS 'The link of a link movement.';
+COMMENT ON COLUMN plum.ledger.balance_after IS 'A code''s balance after the movement.';
 COMMENT ON COLUMN plum.ledger.lots IS 'Lot portions taken, restored or expired (a plum.wallet; cast to text for JSON).';

@@ -41,6 +41,8 @@ CREATE FUNCTION plum.verify(company_id bigint DEFAULT NULL)
 		SELECT * FROM plum.verify_pools(verify.company_id)
 		UNION ALL
 		SELECT * FROM plum.verify_points(verify.company_id)
+		UNION ALL
+		SELECT * FROM plum.verify_codes(verify.company_id)
 	) AS v
 	ORDER BY 1, 2, 3;
 	END;

@@ -231,12 +231,12 @@ Datum
 plum_code_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
-	int			values[CODE_SYMBOLS];
-	char		symbols[CODE_SYMBOLS];
-	int			positions[CODE_SYMBOLS];
+	int			values[CODE_SYMBOLS] = {0};
+	char		symbols[CODE_SYMBOLS] = {0};
+	int			positions[CODE_SYMBOLS] = {0};
 	int			nsymbols = 0;
 	int			pos = 0;
-	int64		value = 0;
+	uint64		value = 0;
 
 	for (const char *p = str; *p != '\0'; p += pg_mblen(p))
 	{
@@ -263,13 +263,13 @@ plum_code_in(PG_FUNCTION_ARGS)
 	for (int i = 0; i < CODE_DATA_SYMBOLS; i++)
 	{
 		CheckCodeDataSymbol(str, symbols[i], positions[i], values[i]);
-		value = (value << 5) | values[i];
+		value = (value << 5) | (uint64) values[i];
 	}
 
-	CheckCodeCheckSymbol(str, value, values[CODE_DATA_SYMBOLS]);
-	CheckCodeNonZero(str, value);
+	CheckCodeCheckSymbol(str, (int64) value, values[CODE_DATA_SYMBOLS]);
+	CheckCodeNonZero(str, (int64) value);
 
-	PG_RETURN_CODE(value);
+	PG_RETURN_CODE((int64) value);
 }
 
 PG_FUNCTION_INFO_V1(plum_code_out);

@@ -311,7 +311,7 @@ CheckPhoneDigits(const char *str, int ndigits, char first)
 static char *
 NormalisePhone(const char *str, const char *s, int len, int *outlen)
 {
-	char		digits[RECIPIENT_MAX_DIGITS];
+	char		digits[RECIPIENT_MAX_DIGITS] = {0};
 	int			ndigits = 0;
 	int			i;
 	char	   *result;
