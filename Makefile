@@ -2,14 +2,14 @@
 EXTENSION    = plum
 EXTVERSION   = 0.1.0
 MODULE_big   = plum
-OBJS         = src/plum.o src/guc.o src/money.o src/recipient.o src/wallet.o src/code.o src/points.o src/codes.o src/links.o
+OBJS         = src/plum.o src/guc.o src/money.o src/recipient.o src/wallet.o src/code.o src/points.o src/codes.o src/links.o src/qr.o
 
 # The install script is assembled from one file per area, in name order.
 DATA_built   = plum--$(EXTVERSION).sql
 SQL_SOURCES  = $(sort $(wildcard sql/*.sql))
 
 PG_CPPFLAGS  = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
-SHLIB_LINK   =
+SHLIB_LINK   = -lqrencode
 
 TESTS        = $(sort $(wildcard test/sql/*.sql))
 REGRESS      = $(patsubst test/sql/%.sql,%,$(TESTS))
