@@ -285,12 +285,16 @@ BEGIN
 	END IF;
 	v_expiry := plum.expiry_of(v_now, v_validity);
 
-	-- record the expiry of lots that these recipients' wallets hold past their expiry (locks in recipient order)
+	-- lock every existing wallet of these recipients in one pass, in recipient order: the one
+	-- canonical order, so two bulk grants with overlapping recipients never deadlock
+	PERFORM 1 FROM plum.account a JOIN (SELECT DISTINCT r FROM unnest(recipients) AS r) t ON a.recipient = t.r
+		WHERE a.company_id = v_company ORDER BY a.recipient FOR UPDATE OF a;
+
+	-- record the expiry of lots that these recipients' wallets hold past their expiry
 	WITH targets AS (SELECT DISTINCT r FROM unnest(recipients) AS r),
 	due AS (
 		SELECT a.recipient, a.lots FROM plum.account a JOIN targets t ON a.recipient = t.r
-		WHERE a.company_id = v_company AND a.next_expiry <= v_now
-		ORDER BY a.recipient FOR UPDATE OF a),
+		WHERE a.company_id = v_company AND a.next_expiry <= v_now),
 	upd AS (
 		UPDATE plum.account a SET lots = plum.wallet_live(due.lots, v_now) FROM due
 		WHERE a.company_id = v_company AND a.recipient = due.recipient
