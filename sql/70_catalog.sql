@@ -229,31 +229,40 @@ COMMENT ON FUNCTION plum.curate(bigint, boolean, bigint, text, text) IS
 	'Add a curation rule to a campaign''s catalog: include (true) or exclude (false) one item, a brand or a category. Adding a rule twice changes nothing.';
 
 -- Whether an item is in a campaign's curated catalog (internal; used by codes and links).
+-- PL/pgSQL rather than SQL: its plan is prepared once per session, where a SQL function with
+-- subqueries would be planned on every call. Called only from functions that pin search_path.
 CREATE FUNCTION plum.in_catalog(campaign_id bigint, item_id bigint) RETURNS boolean
-	LANGUAGE sql STABLE
-	SET search_path = pg_catalog, plum, pg_temp
-	BEGIN ATOMIC
-	SELECT EXISTS (
-		SELECT 1 FROM plum.campaign c JOIN plum.item i ON i.company_id = c.company_id
-		WHERE c.campaign_id = in_catalog.campaign_id AND i.item_id = in_catalog.item_id AND i.active
-		AND (NOT EXISTS (SELECT 1 FROM plum.curation r WHERE r.campaign_id = c.campaign_id AND r.include)
-			OR EXISTS (SELECT 1 FROM plum.curation r WHERE r.campaign_id = c.campaign_id AND r.include
-				AND (r.item_id = i.item_id OR lower(r.brand) = lower(i.brand) OR lower(r.category) = lower(i.category))))
-		AND NOT EXISTS (SELECT 1 FROM plum.curation r WHERE r.campaign_id = c.campaign_id AND NOT r.include
-				AND (r.item_id = i.item_id OR lower(r.brand) = lower(i.brand) OR lower(r.category) = lower(i.category))));
-	END;
+	LANGUAGE plpgsql STABLE
+	AS $$
+BEGIN
+	RETURN EXISTS (
+		SELECT 1 FROM plum.campaign c JOIN plum.item i ON i.company_id OPERATOR(pg_catalog.=) c.company_id
+		WHERE c.campaign_id OPERATOR(pg_catalog.=) in_catalog.campaign_id
+		AND i.item_id OPERATOR(pg_catalog.=) in_catalog.item_id AND i.active
+		AND (NOT EXISTS (SELECT 1 FROM plum.curation r WHERE r.campaign_id OPERATOR(pg_catalog.=) c.campaign_id AND r.include)
+			OR EXISTS (SELECT 1 FROM plum.curation r WHERE r.campaign_id OPERATOR(pg_catalog.=) c.campaign_id AND r.include
+				AND (r.item_id OPERATOR(pg_catalog.=) i.item_id
+					OR pg_catalog.lower(r.brand) OPERATOR(pg_catalog.=) pg_catalog.lower(i.brand)
+					OR pg_catalog.lower(r.category) OPERATOR(pg_catalog.=) pg_catalog.lower(i.category))))
+		AND NOT EXISTS (SELECT 1 FROM plum.curation r WHERE r.campaign_id OPERATOR(pg_catalog.=) c.campaign_id AND NOT r.include
+				AND (r.item_id OPERATOR(pg_catalog.=) i.item_id
+					OR pg_catalog.lower(r.brand) OPERATOR(pg_catalog.=) pg_catalog.lower(i.brand)
+					OR pg_catalog.lower(r.category) OPERATOR(pg_catalog.=) pg_catalog.lower(i.category))));
+END
+$$;
 COMMENT ON FUNCTION plum.in_catalog(bigint, bigint) IS
 	'Whether an item is in a campaign''s curated catalog: active, of the campaign''s company, matched by an include rule if there are any, by no exclude rule.';
 
 -- Whether an item can be had for exactly this value (internal; used by links).
 CREATE FUNCTION plum.item_accepts(item_id bigint, value numeric) RETURNS boolean
-	LANGUAGE sql STABLE
-	SET search_path = pg_catalog, plum, pg_temp
-	BEGIN ATOMIC
-	SELECT coalesce((SELECT CASE WHEN i.price IS NOT NULL THEN i.price = item_accepts.value
-			ELSE item_accepts.value BETWEEN i.min_value AND i.max_value END
-		FROM plum.item i WHERE i.item_id = item_accepts.item_id), false);
-	END;
+	LANGUAGE plpgsql STABLE
+	AS $$
+BEGIN
+	RETURN COALESCE((SELECT CASE WHEN i.price IS NOT NULL THEN i.price OPERATOR(pg_catalog.=) item_accepts.value
+			ELSE item_accepts.value OPERATOR(pg_catalog.>=) i.min_value AND item_accepts.value OPERATOR(pg_catalog.<=) i.max_value END
+		FROM plum.item i WHERE i.item_id OPERATOR(pg_catalog.=) item_accepts.item_id), false);
+END
+$$;
 COMMENT ON FUNCTION plum.item_accepts(bigint, numeric) IS
 	'Whether an item can be had for exactly this value: its fixed price, or a value within its range.';
 

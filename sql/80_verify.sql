@@ -43,6 +43,8 @@ CREATE FUNCTION plum.verify(company_id bigint DEFAULT NULL)
 		SELECT * FROM plum.verify_points(verify.company_id)
 		UNION ALL
 		SELECT * FROM plum.verify_codes(verify.company_id)
+		UNION ALL
+		SELECT * FROM plum.verify_links(verify.company_id)
 	) AS v
 	ORDER BY 1, 2, 3;
 	END;

@@ -1,0 +1,341 @@
+-- Links: one-click reward links, redeemed whole for one catalog item and billed only then.
+--
+-- A link is a row of plum.link keyed by its token (192 bits from the CSPRNG, src/links.c).
+-- Creating a link takes nothing from any pool and bills nothing; redeeming it writes the
+-- billing record (the link_redeem ledger row) in the same transaction. The link row is the
+-- serialisation point: redemption and cancellation change it with one conditional UPDATE
+-- (WHERE state = 'active'), so of two concurrent claims exactly one wins.
+
+CREATE FUNCTION plum.link_token() RETURNS text
+	LANGUAGE C VOLATILE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'plum_link_token';
+COMMENT ON FUNCTION plum.link_token() IS
+	'Internal: a new link token, 192 bits from pg_strong_random() as 32 characters of unpadded base64url (A-Z a-z 0-9 - _).';
+
+CREATE TABLE plum.link (
+	token		text PRIMARY KEY CHECK (token ~ '^[A-Za-z0-9_-]{32}$'),
+	company_id	bigint NOT NULL REFERENCES plum.company,
+	campaign_id	bigint NOT NULL REFERENCES plum.campaign,
+	admin_id	bigint NOT NULL REFERENCES plum.admin,
+	value		numeric NOT NULL CHECK (value > 0),
+	recipient	plum.recipient,
+	state		text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'redeemed', 'cancelled')),
+	created		timestamptz NOT NULL,
+	redeemed_at	timestamptz,
+	cancelled_at timestamptz,
+	item_id		bigint,
+	reference	text,
+	billing_id	bigint,
+	CHECK ((state = 'redeemed') = (redeemed_at IS NOT NULL AND item_id IS NOT NULL AND billing_id IS NOT NULL)),
+	CHECK ((state = 'cancelled') = (cancelled_at IS NOT NULL))
+) WITH (fillfactor = 80);
+COMMENT ON TABLE plum.link IS 'Reward links: a token worth a value, redeemed whole, once, for one item of its campaign''s catalog. Written only by plum.create_link(), plum.redeem_link() and plum.cancel_link(); read plum.links.';
+COMMENT ON COLUMN plum.link.token IS 'The link''s token: 32 base64url characters (192 random bits), unique.';
+COMMENT ON COLUMN plum.link.company_id IS 'The company billed when the link is redeemed.';
+COMMENT ON COLUMN plum.link.campaign_id IS 'The links campaign: its catalog and expiry apply.';
+COMMENT ON COLUMN plum.link.admin_id IS 'The admin who created the link.';
+COMMENT ON COLUMN plum.link.value IS 'What the link is worth, exact to the company''s currency.';
+COMMENT ON COLUMN plum.link.recipient IS 'The recipient the link is addressed to (NULL: not addressed).';
+COMMENT ON COLUMN plum.link.state IS 'active, redeemed or cancelled (an active link past its campaign''s expiry shows as expired in plum.links).';
+COMMENT ON COLUMN plum.link.created IS 'When the link was created (plum clock).';
+COMMENT ON COLUMN plum.link.redeemed_at IS 'When the link was redeemed (plum clock).';
+COMMENT ON COLUMN plum.link.cancelled_at IS 'When the link was cancelled (plum clock).';
+COMMENT ON COLUMN plum.link.item_id IS 'The item the link was redeemed for (checked against plum.item at redemption).';
+COMMENT ON COLUMN plum.link.reference IS 'The caller''s reference given at redemption, e.g. an order id.';
+COMMENT ON COLUMN plum.link.billing_id IS 'The billing record of the redemption: the entry id of its link_redeem ledger row.';
+
+CREATE FUNCTION plum.create_link(admin_id bigint, campaign_id bigint, value numeric, recipient plum.recipient DEFAULT NULL)
+	RETURNS text
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_campaign plum.campaign;
+	v_scale smallint;
+	v_now timestamptz := plum.now();
+	v_token text;
+BEGIN
+	v_campaign := plum.check_campaign(admin_id, campaign_id, 'links');
+	SELECT c.scale INTO STRICT v_scale FROM plum.company c WHERE c.company_id = v_campaign.company_id;
+	value := plum.valid_amount(value, v_scale, 'value');
+	-- a token collision is a 2^-192 event: draw again rather than fail
+	LOOP
+		v_token := plum.link_token();
+		INSERT INTO plum.link AS l (token, company_id, campaign_id, admin_id, value, recipient, created)
+			VALUES (v_token, v_campaign.company_id, create_link.campaign_id, create_link.admin_id,
+				create_link.value, create_link.recipient, v_now)
+			ON CONFLICT ON CONSTRAINT link_pkey DO NOTHING;
+		EXIT WHEN FOUND;
+	END LOOP;
+	INSERT INTO plum.journal (company_id, at, kind, amount, admin_id, recipient, campaign_id, token)
+		VALUES (v_campaign.company_id, v_now, 'link_create', create_link.value, create_link.admin_id,
+			create_link.recipient, create_link.campaign_id, v_token);
+	RETURN v_token;
+END
+$$;
+COMMENT ON FUNCTION plum.create_link(bigint, bigint, numeric, plum.recipient) IS
+	'Create a reward link worth value in a links campaign, optionally addressed to a recipient; returns its token (32 URL-safe characters). Nothing is billed and no pool is drawn: the company is billed only when the link is redeemed.';
+
+-- Raise PU003 for a link that is no longer active (internal helper of redeem_link and cancel_link).
+CREATE FUNCTION plum.link_not_active(state text, redeemed_at timestamptz, cancelled_at timestamptz) RETURNS void
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+BEGIN
+	IF state = 'redeemed' THEN
+		PERFORM plum.raise('PU003', 'link already redeemed', format('The link was redeemed at %s.', redeemed_at),
+			'A link is redeemed once, for its whole value.');
+	END IF;
+	PERFORM plum.raise('PU003', 'link cancelled', format('The link was cancelled at %s.', cancelled_at));
+END
+$$;
+COMMENT ON FUNCTION plum.link_not_active(text, timestamptz, timestamptz) IS
+	'Internal: refuse a link that was redeemed or cancelled (PU003), saying which and when.';
+
+CREATE FUNCTION plum.redeem_link(token text, item_id bigint, reference text DEFAULT NULL) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_link record;
+	v_now timestamptz := plum.now();
+	v_billing bigint;
+BEGIN
+	IF token IS NULL THEN
+		PERFORM plum.raise('22004', 'token must not be null');
+	ELSIF item_id IS NULL THEN
+		PERFORM plum.raise('22004', 'item_id must not be null');
+	END IF;
+	-- one read, without a lock: only the state changes after creation, and the UPDATE below rechecks it
+	SELECT l.company_id, l.campaign_id, l.value, l.state, l.redeemed_at, l.cancelled_at, k.expires_at, c.scale,
+			i.item_id IS NOT NULL AS item_known, i.price, i.min_value, i.max_value,
+			plum.in_catalog(l.campaign_id, redeem_link.item_id) AS in_catalog,
+			plum.item_accepts(redeem_link.item_id, l.value) AS accepts
+		INTO v_link
+		FROM plum.link l
+		JOIN plum.campaign k ON k.campaign_id = l.campaign_id
+		JOIN plum.company c ON c.company_id = l.company_id
+		LEFT JOIN plum.item i ON i.item_id = redeem_link.item_id
+		WHERE l.token = redeem_link.token;
+	IF NOT FOUND THEN
+		-- a malformed token is simply unknown; the detail never echoes it
+		PERFORM plum.raise('PU005', 'unknown link', 'No link has this token.',
+			'Check that the whole link was copied.');
+	END IF;
+	IF v_link.state <> 'active' THEN
+		PERFORM plum.link_not_active(v_link.state, v_link.redeemed_at, v_link.cancelled_at);
+	END IF;
+	IF v_link.expires_at <= v_now THEN
+		PERFORM plum.raise('PU002', 'link expired',
+			format('The link''s campaign %s expired at %s.', v_link.campaign_id, v_link.expires_at));
+	END IF;
+	IF NOT v_link.item_known THEN
+		PERFORM plum.raise('PU005', 'unknown item', format('There is no item %s.', item_id));
+	END IF;
+	IF NOT v_link.in_catalog THEN
+		PERFORM plum.raise('PU007', 'item not in the campaign''s catalog',
+			format('Item %s is not in the catalog of campaign %s.', item_id, v_link.campaign_id),
+			'Choose an item from plum.campaign_catalog() of the link''s campaign.');
+	END IF;
+	IF NOT v_link.accepts THEN
+		PERFORM plum.raise('PU007', 'item does not match the link''s value',
+			CASE WHEN v_link.price IS NOT NULL
+				THEN format('The link is worth %s; the item costs %s.', round(v_link.value, v_link.scale),
+					round(v_link.price, v_link.scale))
+				ELSE format('The link is worth %s; the item accepts %s to %s.', round(v_link.value, v_link.scale),
+					round(v_link.min_value, v_link.scale), round(v_link.max_value, v_link.scale)) END,
+			'A link is redeemed whole for one item of exactly its value.');
+	END IF;
+	-- the claim: of concurrent redemptions and cancellations, the first to update the row wins
+	WITH claimed AS (
+		UPDATE plum.link l SET state = 'redeemed', redeemed_at = v_now, item_id = redeem_link.item_id,
+				reference = redeem_link.reference, billing_id = nextval('plum.journal_entry_id_seq')
+			WHERE l.token = redeem_link.token AND l.state = 'active'
+			RETURNING l.billing_id, l.company_id, l.campaign_id, l.value, l.recipient)
+	INSERT INTO plum.journal (entry_id, company_id, at, kind, amount, recipient, reference, campaign_id, item_id, token)
+		SELECT claimed.billing_id, claimed.company_id, v_now, 'link_redeem', claimed.value, claimed.recipient,
+			redeem_link.reference, claimed.campaign_id, redeem_link.item_id, redeem_link.token
+		FROM claimed
+		RETURNING entry_id INTO v_billing;
+	IF v_billing IS NULL THEN
+		-- another transaction redeemed or cancelled the link since we read it
+		SELECT l.state, l.redeemed_at, l.cancelled_at INTO v_link FROM plum.link l WHERE l.token = redeem_link.token;
+		PERFORM plum.link_not_active(v_link.state, v_link.redeemed_at, v_link.cancelled_at);
+	END IF;
+	RETURN v_billing;
+END
+$$;
+COMMENT ON FUNCTION plum.redeem_link(text, bigint, text) IS
+	'Redeem a link whole, once, for one item of its campaign''s catalog whose value is exactly the link''s (PU007 otherwise); refuses an unknown (PU005), redeemed or cancelled (PU003) or expired (PU002) link. Bills the company in the same transaction and returns the billing id.';
+
+CREATE FUNCTION plum.cancel_link(admin_id bigint, token text) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_admin_company bigint;
+	v_link record;
+	v_now timestamptz := plum.now();
+BEGIN
+	PERFORM plum.not_null(admin_id, 'admin_id');
+	PERFORM plum.not_null(token, 'token');
+	SELECT a.company_id INTO v_admin_company FROM plum.admin a WHERE a.admin_id = cancel_link.admin_id;
+	IF NOT FOUND THEN
+		PERFORM plum.raise('PU005', 'unknown admin', format('There is no admin %s.', cancel_link.admin_id));
+	END IF;
+	SELECT l.company_id, l.state, l.redeemed_at, l.cancelled_at INTO v_link
+		FROM plum.link l WHERE l.token = cancel_link.token;
+	IF NOT FOUND THEN
+		PERFORM plum.raise('PU005', 'unknown link', 'No link has this token.',
+			'Check that the whole link was copied.');
+	END IF;
+	IF v_link.company_id <> v_admin_company THEN
+		PERFORM plum.raise('PU009', 'link belongs to another company',
+			format('The link is company %s''s; admin %s is company %s''s.', v_link.company_id,
+				cancel_link.admin_id, v_admin_company));
+	END IF;
+	IF v_link.state <> 'active' THEN
+		PERFORM plum.link_not_active(v_link.state, v_link.redeemed_at, v_link.cancelled_at);
+	END IF;
+	WITH withdrawn AS (
+		UPDATE plum.link l SET state = 'cancelled', cancelled_at = v_now
+			WHERE l.token = cancel_link.token AND l.state = 'active'
+			RETURNING l.company_id, l.campaign_id, l.value, l.recipient)
+	INSERT INTO plum.journal (company_id, at, kind, amount, admin_id, recipient, campaign_id, token)
+		SELECT withdrawn.company_id, v_now, 'link_cancel', withdrawn.value, cancel_link.admin_id, withdrawn.recipient,
+			withdrawn.campaign_id, cancel_link.token
+		FROM withdrawn;
+	IF NOT FOUND THEN
+		-- another transaction redeemed or cancelled the link since we read it
+		SELECT l.state, l.redeemed_at, l.cancelled_at INTO v_link FROM plum.link l WHERE l.token = cancel_link.token;
+		PERFORM plum.link_not_active(v_link.state, v_link.redeemed_at, v_link.cancelled_at);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION plum.cancel_link(bigint, text) IS
+	'Withdraw an unredeemed link (an admin of the link''s company, PU009 otherwise); a redeemed or cancelled link is refused (PU003). Nothing was billed, so nothing is returned to any pool.';
+
+CREATE VIEW plum.links AS
+	SELECT l.token, l.company_id, l.campaign_id, round(l.value, c.scale) AS value, l.recipient,
+		CASE WHEN l.state = 'active' AND k.expires_at <= plum.now() THEN 'expired' ELSE l.state END AS state,
+		l.redeemed_at, l.created, l.cancelled_at, k.expires_at, l.item_id, l.reference, l.billing_id, l.admin_id,
+		c.base_currency AS currency
+	FROM plum.link l
+	JOIN plum.campaign k ON k.campaign_id = l.campaign_id
+	JOIN plum.company c ON c.company_id = l.company_id;
+COMMENT ON VIEW plum.links IS 'Reward links with their state as of plum''s clock (an active link past its campaign''s expiry is expired).';
+COMMENT ON COLUMN plum.links.token IS 'The link''s token (a bearer secret: whoever has it can redeem the link).';
+COMMENT ON COLUMN plum.links.company_id IS 'Company id (billed when the link is redeemed).';
+COMMENT ON COLUMN plum.links.campaign_id IS 'The links campaign.';
+COMMENT ON COLUMN plum.links.value IS 'What the link is worth.';
+COMMENT ON COLUMN plum.links.recipient IS 'The recipient it is addressed to, or NULL.';
+COMMENT ON COLUMN plum.links.state IS 'active, redeemed, cancelled, or expired (active past its campaign''s expiry).';
+COMMENT ON COLUMN plum.links.redeemed_at IS 'When it was redeemed.';
+COMMENT ON COLUMN plum.links.created IS 'When it was created.';
+COMMENT ON COLUMN plum.links.cancelled_at IS 'When it was cancelled.';
+COMMENT ON COLUMN plum.links.expires_at IS 'When its campaign expires (NULL: never).';
+COMMENT ON COLUMN plum.links.item_id IS 'The item it was redeemed for.';
+COMMENT ON COLUMN plum.links.reference IS 'The caller''s reference given at redemption.';
+COMMENT ON COLUMN plum.links.billing_id IS 'The billing id of its redemption (plum.billing).';
+COMMENT ON COLUMN plum.links.admin_id IS 'The admin who created it.';
+COMMENT ON COLUMN plum.links.currency IS 'The company''s base currency.';
+
+CREATE VIEW plum.billing AS
+	SELECT j.company_id, j.at, 'link_redemption'::text AS kind, round(j.amount, c.scale) AS amount, j.reference,
+		j.entry_id AS billing_id, j.token, j.campaign_id, j.item_id, c.base_currency AS currency
+	FROM plum.journal j JOIN plum.company c ON c.company_id = j.company_id
+	WHERE j.kind = 'link_redeem';
+COMMENT ON VIEW plum.billing IS 'What each company is billed: one row per redeemed link, written in the redemption''s transaction (the link_redeem ledger rows).';
+COMMENT ON COLUMN plum.billing.company_id IS 'The company billed.';
+COMMENT ON COLUMN plum.billing.at IS 'When (plum clock at the redemption).';
+COMMENT ON COLUMN plum.billing.kind IS 'link_redemption.';
+COMMENT ON COLUMN plum.billing.amount IS 'The amount billed: the link''s whole value.';
+COMMENT ON COLUMN plum.billing.reference IS 'The caller''s reference given at redemption.';
+COMMENT ON COLUMN plum.billing.billing_id IS 'Billing id: what plum.redeem_link() returned (the ledger entry id).';
+COMMENT ON COLUMN plum.billing.token IS 'The link redeemed.';
+COMMENT ON COLUMN plum.billing.campaign_id IS 'The link''s campaign.';
+COMMENT ON COLUMN plum.billing.item_id IS 'The item the link was redeemed for.';
+COMMENT ON COLUMN plum.billing.currency IS 'The company''s base currency.';
+
+-- verify_links(): replay the links ledger against the links (plum.verify() in 80_verify.sql unions every area).
+CREATE FUNCTION plum.verify_links(company_id bigint DEFAULT NULL)
+	RETURNS TABLE(company_id bigint, check_name text, detail text)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, plum, pg_temp
+	BEGIN ATOMIC
+	WITH co AS (
+		SELECT c.company_id FROM plum.company c
+		WHERE verify_links.company_id IS NULL OR c.company_id = verify_links.company_id),
+	lk AS (
+		SELECT l.* FROM plum.link l JOIN co USING (company_id)),
+	-- per token: its create, redeem and cancel movements
+	mv AS (
+		SELECT j.company_id, j.token,
+			count(*) FILTER (WHERE j.kind = 'link_create') AS creates,
+			sum(j.amount) FILTER (WHERE j.kind = 'link_create') AS created,
+			count(*) FILTER (WHERE j.kind = 'link_redeem') AS redeems,
+			sum(j.amount) FILTER (WHERE j.kind = 'link_redeem') AS redeemed,
+			min(j.entry_id) FILTER (WHERE j.kind = 'link_redeem') AS billing_id,
+			count(*) FILTER (WHERE j.kind = 'link_cancel') AS cancels,
+			sum(j.amount) FILTER (WHERE j.kind = 'link_cancel') AS cancelled
+		FROM plum.journal j JOIN co USING (company_id)
+		WHERE j.kind IN ('link_create', 'link_redeem', 'link_cancel')
+		GROUP BY j.company_id, j.token),
+	per AS (
+		SELECT coalesce(lk.company_id, mv.company_id) AS company_id, coalesce(lk.token, mv.token) AS token,
+			lk.state, lk.value, lk.billing_id AS link_billing, (lk.token IS NOT NULL) AS known,
+			coalesce(mv.creates, 0) AS creates, mv.created, coalesce(mv.redeems, 0) AS redeems, mv.redeemed,
+			mv.billing_id, coalesce(mv.cancels, 0) AS cancels, mv.cancelled
+		FROM lk FULL JOIN mv ON mv.token = lk.token),
+	totals AS (
+		SELECT co.company_id,
+			coalesce((SELECT sum(j.amount) FROM plum.journal j WHERE j.company_id = co.company_id AND j.kind = 'link_redeem'), 0) AS billed,
+			coalesce((SELECT sum(l.value) FROM plum.link l WHERE l.company_id = co.company_id AND l.state = 'redeemed'), 0) AS redeemed
+		FROM co)
+	SELECT per.company_id, 'link movements', format('ledger rows for link %s, which does not exist', per.token)
+		FROM per WHERE NOT per.known
+	UNION ALL
+	SELECT per.company_id, 'link created',
+			format('link %s: value %s; %s link_create rows of %s', per.token, per.value, per.creates, coalesce(per.created, 0))
+		FROM per WHERE per.known AND (per.creates <> 1 OR per.created <> per.value)
+	UNION ALL
+	SELECT per.company_id, 'link redeemed',
+			format('link %s is %s: value %s, billing id %s; %s link_redeem rows of %s (entry %s), %s link_cancel rows',
+				per.token, per.state, per.value, coalesce(per.link_billing::text, 'none'), per.redeems,
+				coalesce(per.redeemed, 0), coalesce(per.billing_id::text, 'none'), per.cancels)
+		FROM per WHERE per.known AND per.state = 'redeemed'
+			AND (per.redeems <> 1 OR per.redeemed <> per.value OR per.billing_id IS DISTINCT FROM per.link_billing OR per.cancels <> 0)
+	UNION ALL
+	SELECT per.company_id, 'link cancelled',
+			format('link %s is %s: value %s; %s link_cancel rows of %s, %s link_redeem rows',
+				per.token, per.state, per.value, per.cancels, coalesce(per.cancelled, 0), per.redeems)
+		FROM per WHERE per.known AND per.state = 'cancelled'
+			AND (per.cancels <> 1 OR per.cancelled <> per.value OR per.redeems <> 0)
+	UNION ALL
+	SELECT per.company_id, 'link active',
+			format('link %s is active; %s link_redeem rows, %s link_cancel rows', per.token, per.redeems, per.cancels)
+		FROM per WHERE per.known AND per.state = 'active' AND (per.redeems <> 0 OR per.cancels <> 0)
+	UNION ALL
+	SELECT t.company_id, 'billing = redeemed links',
+			format('billed %s; redeemed links are worth %s', t.billed, t.redeemed)
+		FROM totals t WHERE t.billed <> t.redeemed
+	ORDER BY 1, 2, 3;
+	END;
+COMMENT ON FUNCTION plum.verify_links(bigint) IS
+	'The links part of plum.verify(): each link has one link_create row of its value; a redeemed link one link_redeem row (its billing id) and no link_cancel; a cancelled link one link_cancel and no link_redeem; an active link neither; billing = the value of the redeemed links.';
+
+REVOKE EXECUTE ON FUNCTION
+	plum.link_token(),
+	plum.create_link(bigint, bigint, numeric, plum.recipient),
+	plum.link_not_active(text, timestamptz, timestamptz),
+	plum.redeem_link(text, bigint, text),
+	plum.cancel_link(bigint, text),
+	plum.verify_links(bigint)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION plum.redeem_link(text, bigint, text) TO plum_app;
+GRANT EXECUTE ON FUNCTION
+	plum.create_link(bigint, bigint, numeric, plum.recipient),
+	plum.cancel_link(bigint, text)
+	TO plum_admin;
+GRANT SELECT ON plum.links, plum.billing TO plum_reader;
+SELECT pg_catalog.pg_extension_config_dump('plum.link', '');
