@@ -193,126 +193,16 @@ $$;
 COMMENT ON FUNCTION plum.lock_codes(plum.code[], boolean) IS
 	'Internal: lock codes FOR UPDATE in code order and return their rows in the order given; refuses NULLs (22004), an empty list or a code given twice (22023; both allowed when marking), unknown codes (PU005).';
 
+-- The codes hot path, in C (src/codes.c): one statement locks the codes in code order (never a
+-- deadlock) and reads them, the checks run in the order given, one statement writes the drained
+-- codes and their ledger rows.
 CREATE FUNCTION plum.redeem_codes(codes plum.code[], amount numeric, item_id bigint DEFAULT NULL,
 		reference text DEFAULT NULL, idempotency_key text DEFAULT NULL)
 	RETURNS TABLE(code plum.code, applied numeric, remaining numeric)
-	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	LANGUAGE C VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, plum, pg_temp
 	ROWS 2
-	AS $$
-DECLARE
-	v_now timestamptz := plum.now();
-	v_rows plum.issued_code[];
-	v_row plum.issued_code;
-	v_n integer := cardinality(codes);
-	v_company bigint;
-	v_other bigint;
-	v_scale smallint;
-	v_entry bigint;
-	v_prior bigint;
-	v_total numeric := 0;
-	v_left numeric;
-	v_checked bigint[] := '{}';
-	i integer;
-BEGIN
-	IF codes IS NULL OR amount IS NULL OR v_n = 0 OR array_position(codes, NULL) IS NOT NULL THEN
-		PERFORM plum.lock_codes(codes);		-- says what is wrong with the list
-		PERFORM plum.not_null(amount, 'amount');
-	END IF;
-	-- lock the codes in code order (never a deadlock), keep them in the order given
-	SELECT array_agg(s.x ORDER BY array_position(codes, (s.x).code)), min((s.x).company_id), max((s.x).company_id), min(s.scale)
-		INTO v_rows, v_company, v_other, v_scale
-		FROM (SELECT x, c.scale FROM plum.issued_code x JOIN plum.company c ON c.company_id = x.company_id
-			WHERE x.code = ANY (codes) ORDER BY x.code FOR UPDATE OF x) AS s;
-	IF coalesce(cardinality(v_rows), 0) < v_n THEN
-		PERFORM plum.lock_codes(codes);		-- a duplicate or an unknown code: says which
-	END IF;
-	IF v_company <> v_other THEN
-		FOR i IN 2 .. v_n LOOP
-			IF v_rows[i].company_id <> v_rows[1].company_id THEN
-				PERFORM plum.raise('PU009', 'codes of different companies',
-					format('Code #1 (%s) is company %s''s; code #%s (%s) is company %s''s.',
-						v_rows[1].code, v_rows[1].company_id, i, v_rows[i].code, v_rows[i].company_id),
-					'Redeem the codes of each company in a separate call.');
-			END IF;
-		END LOOP;
-	END IF;
-	PERFORM plum.check_amount(amount, v_scale);
-	amount := round(amount, v_scale);
-	IF item_id IS NOT NULL THEN
-		PERFORM 1 FROM plum.item it WHERE it.item_id = redeem_codes.item_id;
-		IF NOT FOUND THEN
-			PERFORM plum.raise('PU005', 'unknown item', format('There is no item %s.', redeem_codes.item_id));
-		END IF;
-	END IF;
-	v_entry := nextval('plum.journal_entry_id_seq');
-	IF idempotency_key IS NOT NULL THEN
-		v_prior := plum.claim_key(v_company, idempotency_key, 'redeem_codes',
-			format('%s, %s, %s, %s', codes, amount, coalesce(item_id::text, 'NULL'), coalesce(quote_literal(reference), 'NULL')),
-			v_entry);
-		IF v_prior IS NOT NULL THEN
-			-- a retry: the first call's rows, rebuilt from its ledger entries
-			RETURN QUERY SELECT j.code, round(j.amount, v_scale), round(j.balance_after, v_scale)
-				FROM plum.journal j
-				WHERE j.code = ANY (codes) AND j.kind = 'code_redeem' AND j.company_id = v_company
-					AND j.idempotency_key = redeem_codes.idempotency_key
-				ORDER BY j.entry_id;
-			RETURN;
-		END IF;
-	END IF;
-	FOR i IN 1 .. v_n LOOP
-		v_row := v_rows[i];
-		IF v_row.cancelled_at IS NOT NULL THEN
-			PERFORM plum.raise('PU003', 'code cancelled',
-				format('Code #%s (%s) was cancelled at %s.', i, v_row.code, v_row.cancelled_at));
-		END IF;
-		IF v_row.expires_at <= v_now THEN
-			PERFORM plum.raise('PU002', 'code expired',
-				format('Code #%s (%s) expired at %s.', i, v_row.code, v_row.expires_at));
-		END IF;
-		IF v_row.balance = 0 THEN
-			PERFORM plum.raise('PU003', 'code already redeemed',
-				format('Code #%s (%s) has no balance left.', i, v_row.code));
-		END IF;
-		IF item_id IS NOT NULL AND NOT v_row.campaign_id = ANY (v_checked) THEN
-			IF NOT plum.in_catalog(v_row.campaign_id, item_id) THEN
-				PERFORM plum.raise('PU007', 'item not in the campaign''s catalog',
-					format('Item %s is not in the catalog of campaign %s (code #%s, %s).', item_id, v_row.campaign_id, i, v_row.code),
-					'Choose an item of the campaign''s catalog (plum.campaign_catalog()).');
-			END IF;
-			v_checked := v_checked || v_row.campaign_id;
-		END IF;
-		v_total := v_total + v_row.balance;
-	END LOOP;
-	IF v_total < amount THEN
-		PERFORM plum.raise('PU001', 'insufficient balance',
-			CASE WHEN v_n = 1 THEN format('The code holds %s, requested %s.', round(v_total, v_scale), amount)
-				ELSE format('Codes hold %s together, requested %s.', round(v_total, v_scale), amount) END);
-	END IF;
-	-- drain the codes in the order given, only as far as the amount needs
-	v_left := amount;
-	FOR i IN 1 .. v_n LOOP
-		EXIT WHEN v_left = 0;
-		v_row := v_rows[i];
-		applied := least(v_row.balance, v_left);
-		remaining := v_row.balance - applied;
-		code := v_row.code;
-		v_left := v_left - applied;
-		IF i > 1 THEN
-			v_entry := nextval('plum.journal_entry_id_seq');
-		END IF;
-		UPDATE plum.issued_code ic SET balance = remaining, distributed_at = coalesce(ic.distributed_at, v_now)
-			WHERE ic.code = v_row.code;
-		INSERT INTO plum.journal (entry_id, company_id, at, kind, amount, campaign_id, item_id, code, reference,
-				idempotency_key, balance_after)
-			VALUES (v_entry, v_company, v_now, 'code_redeem', applied, v_row.campaign_id, redeem_codes.item_id, v_row.code,
-				redeem_codes.reference, redeem_codes.idempotency_key, remaining);
-		applied := round(applied, v_scale);
-		remaining := round(remaining, v_scale);
-		RETURN NEXT;
-	END LOOP;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'plum_redeem_codes';
 COMMENT ON FUNCTION plum.redeem_codes(plum.code[], numeric, bigint, text, text) IS
 	'Redeem an amount from several codes of one company, in the order given, each drained before the next and only as far as needed; all or nothing (PU001 when they hold too little together). Returns each code used with the amount applied and its balance left. Idempotent with a key.';
 

@@ -35,6 +35,13 @@ extern Numeric plum_minor_to_numeric(int64 minor, int scale);
 extern char *plum_minor_to_cstring(int64 minor, int scale);
 extern void plum_check_positive(int64 minor, int scale, const char *what);
 
+/* code.c: plum.code, an int64 passed by value */
+#define DatumGetPlumCode(X)		DatumGetInt64(X)
+#define PlumCodeGetDatum(X)		Int64GetDatum(X)
+extern int64 plum_code_generate(void);
+extern void plum_code_fill(int64 *codes, int n);
+extern char *plum_code_to_cstring(int64 code);
+
 /* recipient.c: the normalised recipient (email or E.164 phone), a varlena */
 typedef struct varlena PlumRecipient;
 #define DatumGetPlumRecipientPP(X)	((PlumRecipient *) PG_DETOAST_DATUM_PACKED(X))
