@@ -291,6 +291,10 @@ BEGIN
 		PERFORM plum.raise('22023', 'points validity must be positive',
 			format('The points validity is %s.', points_validity));
 	END IF;
+	IF array_ndims(code_denominations) > 1 THEN
+		PERFORM plum.raise('22023', 'code denominations must be a one-dimensional array',
+			format('The denominations are %s.', code_denominations));
+	END IF;
 	IF cardinality(code_denominations) = 0 OR array_position(code_denominations, NULL) IS NOT NULL THEN
 		PERFORM plum.raise('PU008', 'invalid code denominations',
 			format('The denominations are %s; give at least one and no NULL.', code_denominations));

@@ -21,7 +21,7 @@ CREATE TABLE plum.journal (
 	at			timestamptz NOT NULL,
 	kind		text NOT NULL CHECK (kind IN ('create', 'give', 'redeem', 'expire', 'restore',
 						'code_issue', 'code_redeem', 'code_cancel', 'code_expire',
-						'link_create', 'link_redeem', 'link_cancel')),
+						'link_create', 'link_redeem', 'link_cancel', 'reserve', 'unreserve')),
 	amount		numeric NOT NULL CHECK (amount >= 0),
 	admin_id	bigint,
 	recipient	plum.recipient,
@@ -42,7 +42,7 @@ COMMENT ON TABLE plum.journal IS 'The append-only ledger: one row per movement o
 COMMENT ON COLUMN plum.journal.entry_id IS 'Entry id; a grant''s entry id is its lot id, a redemption''s is its redemption id.';
 COMMENT ON COLUMN plum.journal.company_id IS 'The company.';
 COMMENT ON COLUMN plum.journal.at IS 'When (plum clock).';
-COMMENT ON COLUMN plum.journal.kind IS 'create, give, redeem, expire, restore (points); code_* and link_* (codes and links).';
+COMMENT ON COLUMN plum.journal.kind IS 'create, give, redeem, expire, restore (points); code_* and link_* (codes and links); reserve, unreserve (pool value held for a scheduled points grant, and given back at its release or cancellation).';
 COMMENT ON COLUMN plum.journal.amount IS 'The value moved (never negative; the kind gives the direction).';
 COMMENT ON COLUMN plum.journal.admin_id IS 'The admin whose pool was used (create, give).';
 COMMENT ON COLUMN plum.journal.recipient IS 'The recipient whose wallet changed (give, redeem, expire, restore).';
@@ -247,6 +247,9 @@ BEGIN
 		FROM plum.admin a JOIN plum.company c USING (company_id) WHERE a.admin_id = give_points_bulk.admin_id;
 	IF NOT FOUND THEN
 		PERFORM plum.raise('PU005', 'unknown admin', format('There is no admin %s.', give_points_bulk.admin_id));
+	END IF;
+	IF array_ndims(recipients) > 1 OR array_ndims(amounts) > 1 THEN
+		PERFORM plum.raise('22023', 'recipients and amounts must be one-dimensional arrays');
 	END IF;
 	v_n := cardinality(recipients);
 	IF v_n <> cardinality(amounts) THEN

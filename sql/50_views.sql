@@ -59,7 +59,7 @@ COMMENT ON VIEW plum.ledger IS 'The append-only ledger: every movement of value,
 COMMENT ON COLUMN plum.ledger.entry_id IS 'Entry id (a grant''s is its lot id; a redemption''s is its redemption id).';
 COMMENT ON COLUMN plum.ledger.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.ledger.at IS 'When (plum clock).';
-COMMENT ON COLUMN plum.ledger.kind IS 'create, give, redeem, expire, restore; code_issue, code_redeem, code_cancel, code_expire; link_create, link_redeem, link_cancel.';
+COMMENT ON COLUMN plum.ledger.kind IS 'create, give, redeem, expire, restore; code_issue, code_redeem, code_cancel, code_expire; link_create, link_redeem, link_cancel; reserve, unreserve (scheduled points grants).';
 COMMENT ON COLUMN plum.ledger.amount IS 'The value moved.';
 COMMENT ON COLUMN plum.ledger.admin_id IS 'The admin whose pool was used.';
 COMMENT ON COLUMN plum.ledger.recipient IS 'The recipient whose wallet changed.';

@@ -2,6 +2,7 @@
 
 -- Admin pools: what each admin created, and what its pool holds, against the ledger.
 -- pool = created - points given - codes issued + codes cancelled (value back to the issuer's pool)
+--        - (reserve - unreserve) (value held for scheduled points grants, sql/75_distribution.sql)
 CREATE FUNCTION plum.verify_pools(company_id bigint DEFAULT NULL)
 	RETURNS TABLE(company_id bigint, check_name text, detail text)
 	LANGUAGE sql STABLE
@@ -12,25 +13,27 @@ CREATE FUNCTION plum.verify_pools(company_id bigint DEFAULT NULL)
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'create'), 0) AS created,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'give'), 0) AS given,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_issue'), 0) AS issued,
-			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_cancel'), 0) AS cancelled
+			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_cancel'), 0) AS cancelled,
+			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'reserve'), 0) - coalesce(sum(j.amount) FILTER (WHERE j.kind = 'unreserve'), 0) AS reserved
 		FROM plum.admin a LEFT JOIN plum.journal j ON j.admin_id = a.admin_id
-			AND j.kind IN ('create', 'give', 'code_issue', 'code_cancel')
+			AND j.kind IN ('create', 'give', 'code_issue', 'code_cancel', 'reserve', 'unreserve')
 		WHERE verify_pools.company_id IS NULL OR a.company_id = verify_pools.company_id
 		GROUP BY a.company_id, a.admin_id, a.created_total, a.pool)
 	SELECT adm.company_id, 'admin created', format('admin %s: created %s, ledger says %s', adm.admin_id, adm.created_total, adm.created)
 		FROM adm WHERE adm.created_total <> adm.created
 	UNION ALL
 	SELECT adm.company_id, 'admin pool',
-			format('admin %s: pool %s, ledger says %s (created %s - given %s - codes issued %s + codes cancelled %s)',
-				adm.admin_id, adm.pool, adm.created - adm.given - adm.issued + adm.cancelled,
-				adm.created, adm.given, adm.issued, adm.cancelled)
-		FROM adm WHERE adm.pool <> adm.created - adm.given - adm.issued + adm.cancelled
+			format('admin %s: pool %s, ledger says %s (created %s - given %s - codes issued %s + codes cancelled %s%s)',
+				adm.admin_id, adm.pool, adm.created - adm.given - adm.issued + adm.cancelled - adm.reserved,
+				adm.created, adm.given, adm.issued, adm.cancelled,
+				CASE WHEN adm.reserved <> 0 THEN format(' - reserved for scheduled grants %s', adm.reserved) ELSE '' END)
+		FROM adm WHERE adm.pool <> adm.created - adm.given - adm.issued + adm.cancelled - adm.reserved
 	UNION ALL
 	SELECT adm.company_id, 'threshold', format('admin %s: created %s over its threshold', adm.admin_id, adm.created_total)
 		FROM adm JOIN plum.admin a USING (admin_id) WHERE adm.created_total > a.threshold;
 	END;
 COMMENT ON FUNCTION plum.verify_pools(bigint) IS
-	'The pools part of plum.verify(): created and pool of every admin against the ledger (created = pool + given + codes issued - codes cancelled).';
+	'The pools part of plum.verify(): created and pool of every admin against the ledger (created = pool + given + codes issued - codes cancelled + reserved for scheduled grants).';
 
 CREATE FUNCTION plum.verify(company_id bigint DEFAULT NULL)
 	RETURNS TABLE(company_id bigint, check_name text, detail text)
@@ -45,6 +48,8 @@ CREATE FUNCTION plum.verify(company_id bigint DEFAULT NULL)
 		SELECT * FROM plum.verify_codes(verify.company_id)
 		UNION ALL
 		SELECT * FROM plum.verify_links(verify.company_id)
+		UNION ALL
+		SELECT * FROM plum.verify_deliveries(verify.company_id)
 	) AS v
 	ORDER BY 1, 2, 3;
 	END;

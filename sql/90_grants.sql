@@ -23,7 +23,12 @@ REVOKE EXECUTE ON FUNCTION
 	plum.claim_key(bigint, text, text, text, bigint),
 	plum.settle_account(bigint, plum.recipient, timestamptz),
 	plum.admin_guard(),
-	plum.journal_append_only()
+	plum.journal_append_only(),
+	plum.check_amount(numeric, integer, text),
+	plum.valid_amount(numeric, smallint, text),
+	plum.raise(text, text, text, text),
+	plum.not_null(anyelement, text),
+	plum.expiry_of(timestamptz, interval)
 	FROM PUBLIC;
 
 GRANT SELECT ON plum.admins, plum.wallets, plum.point_lots, plum.ledger, plum.currency TO plum_reader;

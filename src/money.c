@@ -135,10 +135,15 @@ plum_check_amount(PG_FUNCTION_ARGS)
 	int64		minor;
 
 	if (PG_ARGISNULL(1))
-		elog(ERROR, "plum.check_amount: scale must not be null");
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("scale must not be null")));
 	scale = PG_GETARG_INT32(1);
 	if (scale < 0 || scale > PLUM_MAX_SCALE)
-		elog(ERROR, "plum.check_amount: scale %d out of range", scale);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("scale %d is out of range", scale),
+				 errdetail("A currency has 0 to %d decimal places.", PLUM_MAX_SCALE)));
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

@@ -16,6 +16,9 @@ PLUM_PACKAGES=(
 	libtap-parser-sourcehandler-pgtap-perl
 	"postgresql-$PLUM_PGVERSION-cron"
 	libqrencode-dev
+	zbar-tools
+	librsvg2-bin
+	sqlsmith
 	make
 	gcc
 )

@@ -106,3 +106,9 @@ SELECT pg_temp.try(format($$INSERT INTO plum.admin (company_id, email, role, thr
 
 SELECT * FROM plum.verify();
 SELECT kind, count(*), sum(amount) FROM plum.ledger GROUP BY kind ORDER BY kind;
+
+-- internal helpers refuse bad arguments with documented SQLSTATEs, never an internal error
+SELECT pg_temp.try($$SELECT plum.check_amount(1, NULL)$$);
+SELECT pg_temp.try($$SELECT plum.check_amount(1, 5)$$);
+SELECT pg_temp.try($$SELECT plum.valid_amount(1, (-1)::smallint)$$);
+SELECT pg_temp.try($$SELECT plum.create_company('X', 'USD', '1 year', '{{5},{10}}')$$);
