@@ -4,7 +4,7 @@
 CREATE TABLE plum.account (
 	company_id	bigint NOT NULL REFERENCES plum.company,
 	recipient	plum.recipient NOT NULL,
-	lots		plum.wallet NOT NULL,
+	lots		plum.wallet COMPRESSION lz4 NOT NULL,
 	next_expiry	timestamptz GENERATED ALWAYS AS (plum.wallet_next_expiry(lots, '-infinity'::timestamptz)) STORED,
 	PRIMARY KEY (company_id, recipient)
 ) WITH (fillfactor = 80);
@@ -12,7 +12,7 @@ CREATE INDEX account_next_expiry ON plum.account (next_expiry);
 COMMENT ON TABLE plum.account IS 'One row per recipient with points: the wallet of its lots. Written only by plum''s functions; read plum.wallets and plum.point_lots.';
 COMMENT ON COLUMN plum.account.company_id IS 'The company whose points these are.';
 COMMENT ON COLUMN plum.account.recipient IS 'The recipient (normalised email or E.164 phone).';
-COMMENT ON COLUMN plum.account.lots IS 'The wallet: the lots not yet consumed, in FIFO order (may hold lots expired since the last write until the sweep).';
+COMMENT ON COLUMN plum.account.lots IS 'The wallet: the lots not yet consumed, in FIFO order (may hold lots expired since the last write until the sweep). Large wallets are TOASTed with lz4, several times cheaper to rewrite than pglz.';
 COMMENT ON COLUMN plum.account.next_expiry IS 'Earliest expiry among the stored lots: when the sweep next has work for this wallet.';
 
 CREATE TABLE plum.journal (
@@ -30,7 +30,7 @@ CREATE TABLE plum.journal (
 	reference	text,
 	note		text,
 	idempotency_key text,
-	lots		plum.wallet,
+	lots		plum.wallet COMPRESSION lz4,
 	campaign_id	bigint,
 	item_id		bigint,
 	code		plum.code,
