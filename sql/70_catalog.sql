@@ -253,7 +253,7 @@ $$;
 COMMENT ON FUNCTION plum.in_catalog(bigint, bigint) IS
 	'Whether an item is in a campaign''s curated catalog: active, of the campaign''s company, matched by an include rule if there are any, by no exclude rule.';
 
--- Whether an item can be had for exactly this value (internal; used by links).
+-- Whether an item can be had for exactly this value (internal; redeem_link in C checks the same rule in its own plan).
 CREATE FUNCTION plum.item_accepts(item_id bigint, value numeric) RETURNS boolean
 	LANGUAGE plpgsql STABLE
 	AS $$

@@ -76,7 +76,7 @@ $$;
 COMMENT ON FUNCTION plum.create_link(bigint, bigint, numeric, plum.recipient) IS
 	'Create a reward link worth value in a links campaign, optionally addressed to a recipient; returns its token (32 URL-safe characters). Nothing is billed and no pool is drawn: the company is billed only when the link is redeemed.';
 
--- Raise PU003 for a link that is no longer active (internal helper of redeem_link and cancel_link).
+-- Raise PU003 for a link that is no longer active (internal helper of cancel_link; redeem_link, in C, says the same).
 CREATE FUNCTION plum.link_not_active(state text, redeemed_at timestamptz, cancelled_at timestamptz) RETURNS void
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, plum, pg_temp
@@ -92,79 +92,14 @@ $$;
 COMMENT ON FUNCTION plum.link_not_active(text, timestamptz, timestamptz) IS
 	'Internal: refuse a link that was redeemed or cancelled (PU003), saying which and when.';
 
+-- In C (src/links.c): one read of the link with everything its checks need, then one
+-- statement that claims it (UPDATE ... WHERE state = 'active') and writes the billing row.
+-- The checks, their order and their errors are those of plum.link_not_active() above and of
+-- plum.in_catalog() and plum.item_accepts() (sql/70_catalog.sql), whose rules it repeats.
 CREATE FUNCTION plum.redeem_link(token text, item_id bigint, reference text DEFAULT NULL) RETURNS bigint
-	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	LANGUAGE C VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, plum, pg_temp
-	AS $$
-DECLARE
-	v_link record;
-	v_now timestamptz := plum.now();
-	v_billing bigint;
-BEGIN
-	IF token IS NULL THEN
-		PERFORM plum.raise('22004', 'token must not be null');
-	ELSIF item_id IS NULL THEN
-		PERFORM plum.raise('22004', 'item_id must not be null');
-	END IF;
-	-- one read, without a lock: only the state changes after creation, and the UPDATE below rechecks it
-	SELECT l.company_id, l.campaign_id, l.value, l.state, l.redeemed_at, l.cancelled_at, k.expires_at, c.scale,
-			i.item_id IS NOT NULL AS item_known, i.price, i.min_value, i.max_value,
-			plum.in_catalog(l.campaign_id, redeem_link.item_id) AS in_catalog,
-			plum.item_accepts(redeem_link.item_id, l.value) AS accepts
-		INTO v_link
-		FROM plum.link l
-		JOIN plum.campaign k ON k.campaign_id = l.campaign_id
-		JOIN plum.company c ON c.company_id = l.company_id
-		LEFT JOIN plum.item i ON i.item_id = redeem_link.item_id
-		WHERE l.token = redeem_link.token;
-	IF NOT FOUND THEN
-		-- a malformed token is simply unknown; the detail never echoes it
-		PERFORM plum.raise('PU005', 'unknown link', 'No link has this token.',
-			'Check that the whole link was copied.');
-	END IF;
-	IF v_link.state <> 'active' THEN
-		PERFORM plum.link_not_active(v_link.state, v_link.redeemed_at, v_link.cancelled_at);
-	END IF;
-	IF v_link.expires_at <= v_now THEN
-		PERFORM plum.raise('PU002', 'link expired',
-			format('The link''s campaign %s expired at %s.', v_link.campaign_id, v_link.expires_at));
-	END IF;
-	IF NOT v_link.item_known THEN
-		PERFORM plum.raise('PU005', 'unknown item', format('There is no item %s.', item_id));
-	END IF;
-	IF NOT v_link.in_catalog THEN
-		PERFORM plum.raise('PU007', 'item not in the campaign''s catalog',
-			format('Item %s is not in the catalog of campaign %s.', item_id, v_link.campaign_id),
-			'Choose an item from plum.campaign_catalog() of the link''s campaign.');
-	END IF;
-	IF NOT v_link.accepts THEN
-		PERFORM plum.raise('PU007', 'item does not match the link''s value',
-			CASE WHEN v_link.price IS NOT NULL
-				THEN format('The link is worth %s; the item costs %s.', round(v_link.value, v_link.scale),
-					round(v_link.price, v_link.scale))
-				ELSE format('The link is worth %s; the item accepts %s to %s.', round(v_link.value, v_link.scale),
-					round(v_link.min_value, v_link.scale), round(v_link.max_value, v_link.scale)) END,
-			'A link is redeemed whole for one item of exactly its value.');
-	END IF;
-	-- the claim: of concurrent redemptions and cancellations, the first to update the row wins
-	WITH claimed AS (
-		UPDATE plum.link l SET state = 'redeemed', redeemed_at = v_now, item_id = redeem_link.item_id,
-				reference = redeem_link.reference, billing_id = nextval('plum.journal_entry_id_seq')
-			WHERE l.token = redeem_link.token AND l.state = 'active'
-			RETURNING l.billing_id, l.company_id, l.campaign_id, l.value, l.recipient)
-	INSERT INTO plum.journal (entry_id, company_id, at, kind, amount, recipient, reference, campaign_id, item_id, token)
-		SELECT claimed.billing_id, claimed.company_id, v_now, 'link_redeem', claimed.value, claimed.recipient,
-			redeem_link.reference, claimed.campaign_id, redeem_link.item_id, redeem_link.token
-		FROM claimed
-		RETURNING entry_id INTO v_billing;
-	IF v_billing IS NULL THEN
-		-- another transaction redeemed or cancelled the link since we read it
-		SELECT l.state, l.redeemed_at, l.cancelled_at INTO v_link FROM plum.link l WHERE l.token = redeem_link.token;
-		PERFORM plum.link_not_active(v_link.state, v_link.redeemed_at, v_link.cancelled_at);
-	END IF;
-	RETURN v_billing;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'plum_redeem_link';
 COMMENT ON FUNCTION plum.redeem_link(text, bigint, text) IS
 	'Redeem a link whole, once, for one item of its campaign''s catalog whose value is exactly the link''s (PU007 otherwise); refuses an unknown (PU005), redeemed or cancelled (PU003) or expired (PU002) link. Bills the company in the same transaction and returns the billing id.';
 

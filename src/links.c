@@ -1,15 +1,28 @@
 /*
- * links.c — reward link tokens.
+ * links.c — reward link tokens and the link redemption hot path.
  *
  * A link token is 24 bytes (192 bits) from pg_strong_random(), written as
  * 32 characters of unpadded base64url (RFC 4648, section 5): the alphabet
  * A-Z a-z 0-9 - _, so a token needs no escaping in a URL, a path or a query
  * string.  24 bytes are exactly 32 symbols, so there is no padding and every
  * symbol carries 6 random bits.
+ *
+ * A redemption is one unlocked read of the link with everything its checks
+ * need (campaign expiry, company scale, the item, whether it is in the
+ * campaign's catalog and accepts the link's value), then one statement that
+ * claims the link (UPDATE ... WHERE state = 'active') and writes its billing
+ * row.  Of concurrent claims the first to update the row wins; a loser
+ * rereads the link to say what happened.  Plans are prepared once per
+ * backend and kept; they are prepared again if the extension is re-created
+ * (table plum.link gets a new OID).
  */
 #include "plum.h"
 
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #define LINK_TOKEN_BYTES	24
 #define LINK_TOKEN_CHARS	(LINK_TOKEN_BYTES / 3 * 4)
@@ -49,4 +62,347 @@ plum_link_token(PG_FUNCTION_ARGS)
 	LinkTokenEncode(bytes, token);
 	explicit_bzero(bytes, sizeof(bytes));
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(token, LINK_TOKEN_CHARS));
+}
+
+/* the plans of redeem_link(), valid for one incarnation of schema plum */
+typedef struct LinkPlans
+{
+	Oid			link_table;		/* OID of plum.link the plans were made for */
+	SPIPlanPtr	read;			/* the link and every fact its checks need */
+	SPIPlanPtr	claim;			/* claim the link + its billing ledger row */
+	SPIPlanPtr	reread;			/* state of a link lost to another claim */
+} LinkPlans;
+
+static LinkPlans link_plans = {InvalidOid};
+
+/* columns of the read plan */
+enum
+{
+	READ_CAMPAIGN = 1,
+	READ_VALUE,
+	READ_STATE,
+	READ_REDEEMED_AT,
+	READ_CANCELLED_AT,
+	READ_EXPIRES_AT,
+	READ_SCALE,
+	READ_ITEM_KNOWN,
+	READ_PRICE,
+	READ_MIN_VALUE,
+	READ_MAX_VALUE,
+	READ_IN_CATALOG,
+	READ_ACCEPTS
+};
+
+/*
+ * The read.  in_catalog is plum.in_catalog(l.campaign_id, $2) and accepts is
+ * plum.item_accepts($2, l.value) (sql/70_catalog.sql), written over the rows
+ * already joined here: k is the link's campaign and i the item; keep the
+ * rules identical to those functions.
+ */
+static const char link_read_sql[] =
+"SELECT l.campaign_id, l.value, l.state, l.redeemed_at, l.cancelled_at, k.expires_at, c.scale,"
+"  i.item_id IS NOT NULL, i.price, i.min_value, i.max_value,"
+"  i.item_id IS NOT NULL AND i.company_id OPERATOR(pg_catalog.=) k.company_id AND i.active"
+"  AND (NOT EXISTS (SELECT 1 FROM plum.curation r"
+"      WHERE r.campaign_id OPERATOR(pg_catalog.=) k.campaign_id AND r.include)"
+"    OR EXISTS (SELECT 1 FROM plum.curation r"
+"      WHERE r.campaign_id OPERATOR(pg_catalog.=) k.campaign_id AND r.include"
+"      AND (r.item_id OPERATOR(pg_catalog.=) i.item_id"
+"        OR pg_catalog.lower(r.brand) OPERATOR(pg_catalog.=) pg_catalog.lower(i.brand)"
+"        OR pg_catalog.lower(r.category) OPERATOR(pg_catalog.=) pg_catalog.lower(i.category))))"
+"  AND NOT EXISTS (SELECT 1 FROM plum.curation r"
+"      WHERE r.campaign_id OPERATOR(pg_catalog.=) k.campaign_id AND NOT r.include"
+"      AND (r.item_id OPERATOR(pg_catalog.=) i.item_id"
+"        OR pg_catalog.lower(r.brand) OPERATOR(pg_catalog.=) pg_catalog.lower(i.brand)"
+"        OR pg_catalog.lower(r.category) OPERATOR(pg_catalog.=) pg_catalog.lower(i.category))),"
+"  COALESCE(CASE WHEN i.price IS NOT NULL THEN i.price OPERATOR(pg_catalog.=) l.value"
+"    ELSE l.value OPERATOR(pg_catalog.>=) i.min_value AND l.value OPERATOR(pg_catalog.<=) i.max_value END,"
+"    false)"
+" FROM plum.link l"
+" JOIN plum.campaign k ON k.campaign_id OPERATOR(pg_catalog.=) l.campaign_id"
+" JOIN plum.company c ON c.company_id OPERATOR(pg_catalog.=) l.company_id"
+" LEFT JOIN plum.item i ON i.item_id OPERATOR(pg_catalog.=) $2"
+" WHERE l.token OPERATOR(pg_catalog.=) $1";
+
+/* The claim: $1 token, $2 item, $3 at, $4 reference; returns the billing id, or no row */
+static const char link_claim_sql[] =
+"WITH claimed AS ("
+"  UPDATE plum.link l SET state = 'redeemed', redeemed_at = $3, item_id = $2, reference = $4,"
+"    billing_id = pg_catalog.nextval('plum.journal_entry_id_seq'::pg_catalog.regclass)"
+"  WHERE l.token OPERATOR(pg_catalog.=) $1 AND l.state OPERATOR(pg_catalog.=) 'active'"
+"  RETURNING l.billing_id, l.company_id, l.campaign_id, l.value, l.recipient)"
+" INSERT INTO plum.journal (entry_id, company_id, at, kind, amount, recipient, reference,"
+"   campaign_id, item_id, token)"
+" SELECT claimed.billing_id, claimed.company_id, $3, 'link_redeem', claimed.value, claimed.recipient,"
+"   $4, claimed.campaign_id, $2, $1"
+" FROM claimed"
+" RETURNING entry_id";
+
+static void LinkNotActive(int state, int redeemed_at, int cancelled_at) pg_attribute_noreturn();
+static void LinkReportMismatch(void) pg_attribute_noreturn();
+
+/* Prepare a plan and keep it for the life of the backend */
+static SPIPlanPtr
+LinkPreparePlan(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "plum: SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "plum: SPI_keepplan failed");
+	return plan;
+}
+
+/*
+ * Make sure the plans exist for the current incarnation of the extension
+ * (inside SPI_connect).  DROP EXTENSION may leave schema plum behind, but
+ * its tables always get new OIDs, so the link table's OID tells.
+ */
+static void
+LinkPreparePlans(void)
+{
+	Oid			nsp = get_namespace_oid("plum", false);
+	Oid			link_table = get_relname_relid("link", nsp);
+
+	if (OidIsValid(link_plans.link_table) && link_plans.link_table == link_table)
+		return;
+
+	/* the extension was (re)created: forget plans made for an older one */
+	if (OidIsValid(link_plans.link_table))
+	{
+		SPIPlanPtr *all[] = {&link_plans.read, &link_plans.claim, &link_plans.reread};
+
+		for (int i = 0; i < lengthof(all); i++)
+		{
+			if (*all[i] != NULL)
+				SPI_freeplan(*all[i]);
+			*all[i] = NULL;
+		}
+		link_plans.link_table = InvalidOid;
+	}
+
+	if (!OidIsValid(link_table))
+		elog(ERROR, "plum: table plum.link not found");
+
+	{
+		Oid			args[] = {TEXTOID, INT8OID};
+
+		link_plans.read = LinkPreparePlan(link_read_sql, 2, args);
+	}
+	{
+		Oid			args[] = {TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID};
+
+		link_plans.claim = LinkPreparePlan(link_claim_sql, 4, args);
+	}
+	{
+		Oid			args[] = {TEXTOID};
+
+		link_plans.reread = LinkPreparePlan(
+			"SELECT l.state, l.redeemed_at, l.cancelled_at FROM plum.link l"
+			" WHERE l.token OPERATOR(pg_catalog.=) $1", 1, args);
+	}
+	link_plans.link_table = link_table;
+}
+
+/*
+ * Run a kept plan as a volatile statement (a fresh snapshot, like each
+ * statement of a volatile PL/pgSQL function), checking the SPI result
+ */
+static void
+LinkRunPlan(SPIPlanPtr plan, Datum *values, const char *nulls, int expected)
+{
+	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "plum: SPI_execute_plan returned %s", SPI_result_code_string(rc));
+}
+
+/* A column of the first row of the last SPI result; false when it is NULL */
+static bool
+LinkColumn(int column, Datum *value)
+{
+	bool		isnull;
+
+	*value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, &isnull);
+	return !isnull;
+}
+
+/* Whether a boolean column of the first row is false (NULL is not false, as in PL/pgSQL's IF) */
+static bool
+LinkColumnIsFalse(int column)
+{
+	Datum		d;
+
+	return LinkColumn(column, &d) && !DatumGetBool(d);
+}
+
+/* A timestamptz column as format('%s') shows it: "" when NULL or when there is no row */
+static char *
+LinkTimestampCString(int column)
+{
+	Datum		d;
+
+	if (SPI_processed == 0 || !LinkColumn(column, &d))
+		return "";
+	return DatumGetCString(DirectFunctionCall1(timestamptz_out, d));
+}
+
+/* round(numeric column, scale) as format('%s') shows it: "" when NULL */
+static char *
+LinkRoundedCString(int column, int scale)
+{
+	Datum		d;
+
+	if (!LinkColumn(column, &d))
+		return "";
+	d = DirectFunctionCall2(numeric_round, d, Int32GetDatum(scale));
+	return DatumGetCString(DirectFunctionCall1(numeric_out, d));
+}
+
+/* Whether a text column of the first row equals a string (false when NULL or when there is no row) */
+static bool
+LinkColumnEquals(int column, const char *string)
+{
+	Datum		d;
+	text	   *t;
+	size_t		len = strlen(string);
+
+	if (SPI_processed == 0 || !LinkColumn(column, &d))
+		return false;
+	t = DatumGetTextPP(d);
+	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), string, len) == 0;
+}
+
+/*
+ * Refuse a link that is no longer active (PU003), saying which and when, as
+ * plum.link_not_active() does; the first row of the last SPI result has the
+ * link's state, redeemed_at and cancelled_at in the given columns (no row
+ * reads as NULLs, as PL/pgSQL's SELECT INTO does).
+ */
+static void
+LinkNotActive(int state, int redeemed_at, int cancelled_at)
+{
+	if (LinkColumnEquals(state, "redeemed"))
+		ereport(ERROR,
+				(errcode(ERRCODE_PLUM_ALREADY_USED),
+				 errmsg("link already redeemed"),
+				 errdetail("The link was redeemed at %s.", LinkTimestampCString(redeemed_at)),
+				 errhint("A link is redeemed once, for its whole value.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_PLUM_ALREADY_USED),
+			 errmsg("link cancelled"),
+			 errdetail("The link was cancelled at %s.", LinkTimestampCString(cancelled_at))));
+}
+
+/* Refuse an item whose value is not exactly the link's (PU007), in the company's decimals */
+static void
+LinkReportMismatch(void)
+{
+	Datum		d;
+	int			scale = LinkColumn(READ_SCALE, &d) ? DatumGetInt16(d) : 0;
+
+	if (LinkColumn(READ_PRICE, &d))
+		ereport(ERROR,
+				(errcode(ERRCODE_PLUM_NOT_IN_CATALOG),
+				 errmsg("item does not match the link's value"),
+				 errdetail("The link is worth %s; the item costs %s.",
+						   LinkRoundedCString(READ_VALUE, scale),
+						   LinkRoundedCString(READ_PRICE, scale)),
+				 errhint("A link is redeemed whole for one item of exactly its value.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_PLUM_NOT_IN_CATALOG),
+			 errmsg("item does not match the link's value"),
+			 errdetail("The link is worth %s; the item accepts %s to %s.",
+					   LinkRoundedCString(READ_VALUE, scale),
+					   LinkRoundedCString(READ_MIN_VALUE, scale),
+					   LinkRoundedCString(READ_MAX_VALUE, scale)),
+			 errhint("A link is redeemed whole for one item of exactly its value.")));
+}
+
+PG_FUNCTION_INFO_V1(plum_redeem_link);
+/*
+ * SQL: plum.redeem_link(token text, item_id bigint, reference text)
+ * RETURNS bigint — the billing id (the entry id of the link_redeem row).
+ */
+Datum
+plum_redeem_link(PG_FUNCTION_ARGS)
+{
+	TimestampTz now = plum_now();
+	int64		item_id;
+	int64		campaign_id;
+	int64		billing;
+	Datum		d = (Datum) 0;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("token must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("item_id must not be null")));
+	item_id = PG_GETARG_INT64(1);
+
+	SPI_connect();
+	LinkPreparePlans();
+
+	/* one read, without a lock: only the state changes after creation, and the claim rechecks it */
+	{
+		Datum		values[2] = {PG_GETARG_DATUM(0), Int64GetDatum(item_id)};
+
+		LinkRunPlan(link_plans.read, values, NULL, SPI_OK_SELECT);
+	}
+	if (SPI_processed == 0)
+		/* a malformed token is simply unknown; the detail never echoes it */
+		ereport(ERROR,
+				(errcode(ERRCODE_PLUM_UNKNOWN),
+				 errmsg("unknown link"),
+				 errdetail("No link has this token."),
+				 errhint("Check that the whole link was copied.")));
+	if (LinkColumn(READ_STATE, &d) && !LinkColumnEquals(READ_STATE, "active"))
+		LinkNotActive(READ_STATE, READ_REDEEMED_AT, READ_CANCELLED_AT);
+	campaign_id = LinkColumn(READ_CAMPAIGN, &d) ? DatumGetInt64(d) : 0;
+	if (LinkColumn(READ_EXPIRES_AT, &d) && DatumGetTimestampTz(d) <= now)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLUM_EXPIRED),
+				 errmsg("link expired"),
+				 errdetail("The link's campaign " INT64_FORMAT " expired at %s.", campaign_id,
+						   LinkTimestampCString(READ_EXPIRES_AT))));
+	if (LinkColumnIsFalse(READ_ITEM_KNOWN))
+		ereport(ERROR,
+				(errcode(ERRCODE_PLUM_UNKNOWN),
+				 errmsg("unknown item"),
+				 errdetail("There is no item " INT64_FORMAT ".", item_id)));
+	if (LinkColumnIsFalse(READ_IN_CATALOG))
+		ereport(ERROR,
+				(errcode(ERRCODE_PLUM_NOT_IN_CATALOG),
+				 errmsg("item not in the campaign's catalog"),
+				 errdetail("Item " INT64_FORMAT " is not in the catalog of campaign " INT64_FORMAT ".",
+						   item_id, campaign_id),
+				 errhint("Choose an item from plum.campaign_catalog() of the link's campaign.")));
+	if (LinkColumnIsFalse(READ_ACCEPTS))
+		LinkReportMismatch();
+
+	/* the claim: of concurrent redemptions and cancellations, the first to update the row wins */
+	{
+		Datum		values[4] = {PG_GETARG_DATUM(0), Int64GetDatum(item_id), TimestampTzGetDatum(now),
+		PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2)};
+		char		nulls[4] = {' ', ' ', ' ', PG_ARGISNULL(2) ? 'n' : ' '};
+
+		LinkRunPlan(link_plans.claim, values, nulls, SPI_OK_INSERT_RETURNING);
+	}
+	if (SPI_processed == 0 || !LinkColumn(1, &d))
+	{
+		/* another transaction redeemed or cancelled the link since we read it */
+		Datum		values[1] = {PG_GETARG_DATUM(0)};
+
+		LinkRunPlan(link_plans.reread, values, NULL, SPI_OK_SELECT);
+		LinkNotActive(1, 2, 3);
+	}
+	billing = DatumGetInt64(d);
+
+	SPI_finish();
+	PG_RETURN_INT64(billing);
 }
