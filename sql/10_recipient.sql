@@ -190,7 +190,9 @@ COMMENT ON OPERATOR FAMILY plum.recipient_ops USING hash IS
 -- compare a recipient column with a normalised literal without schema plum on their search_path
 CREATE CAST (plum.recipient AS pg_catalog.text) WITHOUT FUNCTION AS IMPLICIT;
 COMMENT ON CAST (plum.recipient AS pg_catalog.text) IS 'the normalised form (implicit, binary-coercible)';
-CREATE CAST (pg_catalog.text AS plum.recipient) WITH INOUT AS ASSIGNMENT;
+-- implicit too: applications whose drivers send parameters typed text or varchar can call
+-- plum.give_points(..., $2, ...) without a cast (the value is validated and normalised like input)
+CREATE CAST (pg_catalog.text AS plum.recipient) WITH INOUT AS IMPLICIT;
 COMMENT ON CAST (pg_catalog.text AS plum.recipient) IS 'validates and normalises, like input';
-CREATE CAST (pg_catalog.varchar AS plum.recipient) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (pg_catalog.varchar AS plum.recipient) WITH INOUT AS IMPLICIT;
 COMMENT ON CAST (pg_catalog.varchar AS plum.recipient) IS 'validates and normalises, like input';

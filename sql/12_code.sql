@@ -181,7 +181,7 @@ COMMENT ON OPERATOR CLASS plum.code_ops USING hash IS 'default hash operator cla
 -- casts to and from text
 
 CREATE CAST (plum.code AS text) WITH INOUT AS IMPLICIT;
-CREATE CAST (text AS plum.code) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (text AS plum.code) WITH INOUT AS IMPLICIT;
 
 COMMENT ON CAST (plum.code AS text) IS 'the canonical text of a code (implicit, so a code column compares with a canonical literal anywhere)';
 COMMENT ON CAST (text AS plum.code) IS 'parse a code, checking its check symbol';

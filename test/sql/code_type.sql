@@ -211,7 +211,8 @@ INSERT INTO code_text VALUES ('7k3m q9xa 2bcd s'::text, 'VR5P-PEKP-8000-1'::plum
 SELECT * FROM code_text;
 SELECT pg_temp.sqlstate_of($$INSERT INTO code_text (c) VALUES ('7K3M-Q9XA-2BCD-T'::text)$$);
 
--- an implicit cast to text (a code column compares with canonical text); none from text or bigint
+-- implicit casts both ways with text: without plum on the search path a code column compares with
+-- canonical text; with plum on it, code = text is ambiguous (42725): cast one side. None from bigint.
 SELECT pg_temp.sqlstate_of($$SELECT '7K3M-Q9XA-2BCD-S'::plum.code = '7K3M-Q9XA-2BCD-S'::text$$);
 SELECT pg_temp.sqlstate_of($$SELECT 1::bigint::plum.code$$);
 

@@ -160,7 +160,7 @@ INSERT INTO casts (r, t) VALUES ('BOB@example.com'::text, '+44 20 7946 0958'::pl
 INSERT INTO casts (r) VALUES ('Carol@Example.com'::varchar);
 INSERT INTO casts (r) SELECT 'not a recipient'::text;
 SELECT * FROM casts;
--- no implicit cast: text does not silently become a recipient in an expression
+-- an implicit cast: a text value (a driver parameter typed text) becomes a recipient in a function call, validated and normalised
 SELECT plum.recipient_kind('alice@example.com'::text);
 
 -- arrays
