@@ -210,6 +210,8 @@ BEGIN
 				  to_char(v_expired, 'FM999,999,990.00'), to_char(v_live, 'FM999,999,990.00'), v_note);
 END
 $$;
+COMMENT ON FUNCTION plum_demo_play.play_month(bigint, bigint, bigint, bigint, integer) IS
+	'Demo only: one month of the demo year (grants, redemptions, reversals, expiry sweep); returns its summary line.';
 
 -- ---------------------------------------------------------------------------
 \echo
