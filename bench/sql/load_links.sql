@@ -1,0 +1,18 @@
+-- Links for bench/scripts/redeem_link.sql, through plum's SQL API: after
+-- load_plum.sql (its company and admin), a links campaign, one flexible item
+-- (1 to 100) in its catalog, and :nlinks links worth 25.00 whose tokens are
+-- kept in bench_links(n, token), n = 1..:nlinks, picked in order by the
+-- sequence bench_link_seq.  Records link_item and nlinks in bench_meta.
+-- psql variables: nlinks.
+\set ON_ERROR_STOP on
+SELECT value AS company FROM bench_meta WHERE key = 'company' \gset
+SELECT min(admin_id) AS admin FROM plum.admin WHERE company_id = :company \gset
+SELECT plum.create_campaign(:admin, 'Bench links', 'links') AS campaign \gset
+SELECT plum.add_item(:company, 'gift_card', 'Bench', 'Bench card', 'bench', min_value => 1, max_value => 100) AS item \gset
+CREATE TABLE bench_links (n bigint PRIMARY KEY, token text NOT NULL);
+CREATE SEQUENCE bench_link_seq;
+INSERT INTO bench_links (n, token)
+	SELECT i, plum.create_link(:admin, :campaign, 25) FROM generate_series(1, :nlinks) i;
+INSERT INTO bench_meta (key, value) VALUES ('link_item', :'item'), ('nlinks', :'nlinks')
+	ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+VACUUM ANALYZE;
