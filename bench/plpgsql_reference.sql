@@ -91,6 +91,7 @@ BEGIN
 	RETURN v_entry;
 END
 $$;
+COMMENT ON FUNCTION ref.redeem_points(bigint, text, numeric, text) IS 'Bench reference: what a user would write without plum (lots table, FOR UPDATE, FIFO loop).';
 
 -- The live balance of a recipient.
 CREATE FUNCTION ref.points_balance(p_company bigint, p_recipient text)
@@ -102,3 +103,4 @@ CREATE FUNCTION ref.points_balance(p_company bigint, p_recipient text)
 	 WHERE l.company_id = p_company AND l.recipient = lower(btrim(p_recipient))
 	   AND l.expires_at > now()
 $$;
+COMMENT ON FUNCTION ref.points_balance(bigint, text) IS 'Bench reference: the live balance of a recipient, from the lots table.';
