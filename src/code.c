@@ -32,11 +32,6 @@
 #include "miscadmin.h"
 #include "utils/sortsupport.h"
 
-/* exported for other C files (to move into plum.h) */
-extern int64 plum_code_generate(void);
-extern void plum_code_fill(int64 *codes, int n);
-extern char *plum_code_to_cstring(int64 code);
-
 #ifndef USE_FLOAT8_BYVAL
 #error "plum.code is an 8-byte pass-by-value type and needs a 64-bit build"
 #endif

@@ -30,6 +30,7 @@
 typedef struct CodesPlans
 {
 	Oid			code_type;		/* OID of plum.code the plans were made for */
+	uint64		generation;		/* plum_catalog_generation when last checked */
 	Oid			entry_seq;		/* OID of plum.journal_entry_id_seq */
 	int16		code_len;		/* storage of plum.code, for arrays */
 	bool		code_byval;
@@ -92,13 +93,21 @@ PreparePlan(const char *sql, int nargs, Oid *argtypes)
 static void
 PreparePlans(void)
 {
-	Oid			nsp = get_namespace_oid("plum", false);
-	Oid			code_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-											CStringGetDatum("code"), ObjectIdGetDatum(nsp));
+	Oid			nsp;
+	Oid			code_type;
 	Oid			code_array;
 
-	if (OidIsValid(plans.code_type) && plans.code_type == code_type)
+	/* no type changed since the last check: the plans are current */
+	if (OidIsValid(plans.code_type) && plans.generation == plum_catalog_generation)
 		return;
+	nsp = get_namespace_oid("plum", false);
+	code_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								CStringGetDatum("code"), ObjectIdGetDatum(nsp));
+	if (OidIsValid(plans.code_type) && plans.code_type == code_type)
+	{
+		plans.generation = plum_catalog_generation;
+		return;
+	}
 
 	/* the extension was (re)created: forget plans made for an older one */
 	if (OidIsValid(plans.code_type))
@@ -187,6 +196,7 @@ PreparePlans(void)
 			11, args);
 	}
 	plans.code_type = code_type;
+	plans.generation = plum_catalog_generation;
 }
 
 /* Run a kept plan, checking the SPI result */

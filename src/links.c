@@ -68,6 +68,7 @@ plum_link_token(PG_FUNCTION_ARGS)
 typedef struct LinkPlans
 {
 	Oid			link_table;		/* OID of plum.link the plans were made for */
+	uint64		generation;		/* plum_catalog_generation when last checked */
 	SPIPlanPtr	read;			/* the link and every fact its checks need */
 	SPIPlanPtr	claim;			/* claim the link + its billing ledger row */
 	SPIPlanPtr	reread;			/* state of a link lost to another claim */
@@ -163,11 +164,19 @@ LinkPreparePlan(const char *sql, int nargs, Oid *argtypes)
 static void
 LinkPreparePlans(void)
 {
-	Oid			nsp = get_namespace_oid("plum", false);
-	Oid			link_table = get_relname_relid("link", nsp);
+	Oid			nsp;
+	Oid			link_table;
 
-	if (OidIsValid(link_plans.link_table) && link_plans.link_table == link_table)
+	/* no type changed since the last check (a table's row type is one): the plans are current */
+	if (OidIsValid(link_plans.link_table) && link_plans.generation == plum_catalog_generation)
 		return;
+	nsp = get_namespace_oid("plum", false);
+	link_table = get_relname_relid("link", nsp);
+	if (OidIsValid(link_plans.link_table) && link_plans.link_table == link_table)
+	{
+		link_plans.generation = plum_catalog_generation;
+		return;
+	}
 
 	/* the extension was (re)created: forget plans made for an older one */
 	if (OidIsValid(link_plans.link_table))
@@ -204,6 +213,7 @@ LinkPreparePlans(void)
 			" WHERE l.token OPERATOR(pg_catalog.=) $1", 1, args);
 	}
 	link_plans.link_table = link_table;
+	link_plans.generation = plum_catalog_generation;
 }
 
 /*

@@ -25,6 +25,12 @@
 /* the largest number of decimals a currency may have (ISO 4217 uses 0-4) */
 #define PLUM_MAX_SCALE 4
 
+/*
+ * plum.c: bumped whenever pg_type changes (a syscache invalidation), so the
+ * C hot paths re-check their kept plans only then, not on every call
+ */
+extern uint64 plum_catalog_generation;
+
 /* guc.c: the one clock every plum function reads */
 extern void plum_guc_init(void);
 extern TimestampTz plum_now(void);

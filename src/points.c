@@ -23,6 +23,7 @@
 typedef struct PointsPlans
 {
 	Oid			wallet_type;	/* OID of plum.wallet the plans were made for */
+	uint64		generation;		/* plum_catalog_generation when last checked */
 	SPIPlanPtr	lock_wallet;	/* ctid, lots of one wallet, FOR UPDATE */
 	SPIPlanPtr	read_wallet;	/* lots of one wallet */
 	SPIPlanPtr	company_scale;	/* scale of a company */
@@ -64,12 +65,20 @@ PreparePlan(const char *sql, int nargs, Oid *argtypes)
 static void
 PreparePlans(void)
 {
-	Oid			nsp = get_namespace_oid("plum", false);
+	Oid			nsp;
 	Oid			recipient_type;
-	Oid			wallet_type = PlumType(nsp, "wallet");
+	Oid			wallet_type;
 
-	if (OidIsValid(plans.wallet_type) && plans.wallet_type == wallet_type)
+	/* no type changed since the last check: the plans are current */
+	if (OidIsValid(plans.wallet_type) && plans.generation == plum_catalog_generation)
 		return;
+	nsp = get_namespace_oid("plum", false);
+	wallet_type = PlumType(nsp, "wallet");
+	if (OidIsValid(plans.wallet_type) && plans.wallet_type == wallet_type)
+	{
+		plans.generation = plum_catalog_generation;
+		return;
+	}
 
 	/* the extension was (re)created: forget plans made for an older one */
 	if (OidIsValid(plans.wallet_type))
@@ -139,6 +148,7 @@ PreparePlans(void)
 			"SELECT plum.claim_key($1, $2, 'redeem_points', $3, $4)", 4, args);
 	}
 	plans.wallet_type = wallet_type;
+	plans.generation = plum_catalog_generation;
 }
 
 /* Refuse a NULL argument with 22004 */
