@@ -1,12 +1,16 @@
 # plum: PGXS build (see README.md)
 EXTENSION    = plum
-EXTVERSION   = 0.1.0
+EXTVERSION   = 0.2.0
 MODULE_big   = plum
 OBJS         = src/plum.o src/guc.o src/money.o src/recipient.o src/wallet.o src/code.o src/points.o src/codes.o src/links.o src/qr.o
 
-# The install script is assembled from one file per area, in name order.
-DATA_built   = plum--$(EXTVERSION).sql
-SQL_SOURCES  = $(sort $(wildcard sql/*.sql))
+# The install script is assembled from one file per area, in name order; the upgrade script
+# from 0.1.0 is sql/upgrade/0.1.0--0.2.0.sql (state moved and added) followed by the code part
+# (below the line "-- @api") of every area file. plum--0.1.0.sql is the released 0.1.0 script,
+# kept as shipped.
+DATA_built   = plum--$(EXTVERSION).sql plum--0.1.0--$(EXTVERSION).sql
+DATA         = plum--0.1.0.sql
+SQL_SOURCES  = $(sort $(wildcard $(srcdir)/sql/*.sql))
 
 PG_CPPFLAGS  = -I$(srcdir)/src -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK   = -lqrencode
@@ -28,6 +32,9 @@ include $(PGXS)
 
 plum--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
+
+plum--0.1.0--$(EXTVERSION).sql: $(srcdir)/sql/upgrade/0.1.0--$(EXTVERSION).sql $(SQL_SOURCES)
+	{ cat $<; for f in $(SQL_SOURCES); do sed -n '/^-- @api$$/,$$p' "$$f"; done; } > $@
 
 .PHONY: prove
 prove:

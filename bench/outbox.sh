@@ -64,7 +64,7 @@ second_rounds=$(( (N - first + CLIENTS * BATCH - 1) / (CLIENTS * BATCH) + 1 ))
 drain() {	# drain SCRIPT ROUNDS LEFT-QUERY EXPECTED-LEFT: seconds taken
 	local script=$1 rounds=$2 left=$3 expect=$4 t0 t1 rest
 	# the same start every time: no autovacuum of dead rows in the middle of a drain
-	q -c 'VACUUM ANALYZE plum.delivery' -c 'VACUUM ANALYZE bare_queue' -c 'CHECKPOINT'
+	q -c 'VACUUM ANALYZE plum_internal.delivery' -c 'VACUUM ANALYZE bare_queue' -c 'CHECKPOINT'
 	t0=$(date +%s.%N)
 	pgbench -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -t "$rounds" -D batch="$BATCH" \
 		-f "$here/scripts/$script" >>"${TMPDIR:-/tmp}/outbox_pgbench.log" 2>&1
@@ -73,7 +73,7 @@ drain() {	# drain SCRIPT ROUNDS LEFT-QUERY EXPECTED-LEFT: seconds taken
 	[ "$rest" = "$expect" ] || { log "$script left $rest deliveries, expected $expect"; exit 1; }
 	echo "$t1 - $t0" | bc -l
 }
-plum_left="SELECT count(*) FROM plum.delivery WHERE state <> 'sent'"
+plum_left="SELECT count(*) FROM plum_internal.delivery WHERE state <> 'sent'"
 bare_left="SELECT count(*) FROM bare_queue WHERE state <> 'sent'"
 log "draining: $CLIENTS senders, batches of $BATCH; halves of $first and $((N - first)) deliveries"
 b1=$(drain outbox_bare.sql "$half" "$bare_left" $((N - first)))

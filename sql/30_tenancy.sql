@@ -1,16 +1,12 @@
 -- Tenancy: currencies, companies and their admins (pools and thresholds).
 
-CREATE TABLE plum.currency (
+CREATE TABLE plum_internal.currency (
 	code		text PRIMARY KEY CHECK (code ~ '^[A-Z]{3}$'),
 	minor_unit	smallint NOT NULL CHECK (minor_unit BETWEEN 0 AND 4),
 	name		text NOT NULL
 );
-COMMENT ON TABLE plum.currency IS 'ISO 4217 currencies a company may choose as its base currency, with their minor units.';
-COMMENT ON COLUMN plum.currency.code IS 'ISO 4217 alphabetic code, e.g. USD.';
-COMMENT ON COLUMN plum.currency.minor_unit IS 'Decimals of the currency: USD 2, JPY 0, KWD 3. Amounts must be exact to it.';
-COMMENT ON COLUMN plum.currency.name IS 'English name of the currency.';
 
-INSERT INTO plum.currency (code, minor_unit, name) VALUES
+INSERT INTO plum_internal.currency (code, minor_unit, name) VALUES
 	('AED', 2, 'UAE dirham'),
 	('AFN', 2, 'Afghan afghani'),
 	('ALL', 2, 'Albanian lek'),
@@ -171,29 +167,20 @@ INSERT INTO plum.currency (code, minor_unit, name) VALUES
 	('ZMW', 2, 'Zambian kwacha'),
 	('ZWG', 2, 'Zimbabwe gold');
 
-CREATE TABLE plum.company (
+CREATE TABLE plum_internal.company (
 	company_id	bigserial PRIMARY KEY,
 	name		text NOT NULL CHECK (name <> ''),
-	base_currency text NOT NULL REFERENCES plum.currency (code),
+	base_currency text NOT NULL REFERENCES plum_internal.currency (code),
 	scale		smallint NOT NULL CHECK (scale BETWEEN 0 AND 4),
 	points_validity interval NOT NULL CHECK (points_validity > interval '0'),
 	code_denominations numeric[] NOT NULL,
 	max_grant	numeric NOT NULL CHECK (max_grant > 0),
 	created		timestamptz NOT NULL
 );
-COMMENT ON TABLE plum.company IS 'Tenants. 1 point = 1 unit of the base currency. Written only by plum.create_company().';
-COMMENT ON COLUMN plum.company.company_id IS 'Company id.';
-COMMENT ON COLUMN plum.company.name IS 'Company name.';
-COMMENT ON COLUMN plum.company.base_currency IS 'ISO 4217 base currency; 1 point = 1 unit of it.';
-COMMENT ON COLUMN plum.company.scale IS 'Decimals of the base currency (its minor unit); every amount is exact to it.';
-COMMENT ON COLUMN plum.company.points_validity IS 'How long a points grant lives from its issue (default 1 year).';
-COMMENT ON COLUMN plum.company.code_denominations IS 'Denominations codes may be issued in.';
-COMMENT ON COLUMN plum.company.max_grant IS 'The largest single points grant.';
-COMMENT ON COLUMN plum.company.created IS 'When the company was created (plum clock).';
 
-CREATE TABLE plum.admin (
+CREATE TABLE plum_internal.admin (
 	admin_id	bigserial PRIMARY KEY,
-	company_id	bigint NOT NULL REFERENCES plum.company,
+	company_id	bigint NOT NULL REFERENCES plum_internal.company,
 	email		plum.recipient NOT NULL,
 	role		text NOT NULL CHECK (role IN ('super_admin', 'admin')),
 	threshold	numeric NOT NULL CHECK (threshold >= 0),
@@ -202,64 +189,166 @@ CREATE TABLE plum.admin (
 	created		timestamptz NOT NULL,
 	UNIQUE (company_id, email)
 );
-COMMENT ON TABLE plum.admin IS 'Admins of a company, each with a threshold (the most value it may ever create) and an undistributed pool that never expires. Thresholds and pools are enforced by trigger on every write.';
-COMMENT ON COLUMN plum.admin.admin_id IS 'Admin id.';
-COMMENT ON COLUMN plum.admin.company_id IS 'The company the admin belongs to.';
-COMMENT ON COLUMN plum.admin.email IS 'The admin''s email address.';
-COMMENT ON COLUMN plum.admin.role IS 'super_admin (may change thresholds) or admin.';
-COMMENT ON COLUMN plum.admin.threshold IS 'The most value this admin may ever create.';
-COMMENT ON COLUMN plum.admin.created_total IS 'Value this admin has created so far (never above threshold).';
-COMMENT ON COLUMN plum.admin.pool IS 'Undistributed value: created and not yet handed out (never below zero; never expires).';
-COMMENT ON COLUMN plum.admin.created IS 'When the admin was added (plum clock).';
 
--- Enforce thresholds and pools on every write of plum.admin, whoever writes it.
-CREATE FUNCTION plum.admin_guard() RETURNS trigger
+-- pg_dump keeps every plum row (currencies come with the extension script itself)
+SELECT pg_catalog.pg_extension_config_dump('plum_internal.company', '');
+SELECT pg_catalog.pg_extension_config_dump('plum_internal.company_company_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('plum_internal.admin', '');
+SELECT pg_catalog.pg_extension_config_dump('plum_internal.admin_admin_id_seq', '');
+
+-- @api
+COMMENT ON TABLE plum_internal.currency IS 'ISO 4217 currencies a company may choose as its base currency, with their minor units.';
+COMMENT ON COLUMN plum_internal.currency.code IS 'ISO 4217 alphabetic code, e.g. USD.';
+COMMENT ON COLUMN plum_internal.currency.minor_unit IS 'Decimals of the currency: USD 2, JPY 0, KWD 3. Amounts must be exact to it.';
+COMMENT ON COLUMN plum_internal.currency.name IS 'English name of the currency.';
+COMMENT ON TABLE plum_internal.company IS 'Tenants. 1 point = 1 unit of the base currency. Written only by plum.create_company().';
+COMMENT ON COLUMN plum_internal.company.company_id IS 'Company id.';
+COMMENT ON COLUMN plum_internal.company.name IS 'Company name.';
+COMMENT ON COLUMN plum_internal.company.base_currency IS 'ISO 4217 base currency; 1 point = 1 unit of it.';
+COMMENT ON COLUMN plum_internal.company.scale IS 'Decimals of the base currency (its minor unit); every amount is exact to it.';
+COMMENT ON COLUMN plum_internal.company.points_validity IS 'How long a points grant lives from its issue (default 1 year).';
+COMMENT ON COLUMN plum_internal.company.code_denominations IS 'Denominations codes may be issued in.';
+COMMENT ON COLUMN plum_internal.company.max_grant IS 'The largest single points grant.';
+COMMENT ON COLUMN plum_internal.company.created IS 'When the company was created (plum clock).';
+COMMENT ON TABLE plum_internal.admin IS 'Admins of a company, each with a threshold (the most value it may ever create) and an undistributed pool that never expires. Thresholds and pools are enforced by trigger on every write.';
+COMMENT ON COLUMN plum_internal.admin.admin_id IS 'Admin id.';
+COMMENT ON COLUMN plum_internal.admin.company_id IS 'The company the admin belongs to.';
+COMMENT ON COLUMN plum_internal.admin.email IS 'The admin''s email address.';
+COMMENT ON COLUMN plum_internal.admin.role IS 'super_admin (may change thresholds) or admin.';
+COMMENT ON COLUMN plum_internal.admin.threshold IS 'The most value this admin may ever create.';
+COMMENT ON COLUMN plum_internal.admin.created_total IS 'Value this admin has created so far (never above threshold).';
+COMMENT ON COLUMN plum_internal.admin.pool IS 'Undistributed value: created and not yet handed out (never below zero; never expires).';
+COMMENT ON COLUMN plum_internal.admin.created IS 'When the admin was added (plum clock).';
+
+-- Enforce thresholds and pools on every write of plum_internal.admin, whoever writes it.
+CREATE FUNCTION plum_internal.admin_guard() RETURNS trigger
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 DECLARE
 	v_scale smallint;
 BEGIN
-	SELECT c.scale INTO v_scale FROM plum.company c WHERE c.company_id = NEW.company_id;
+	SELECT c.scale INTO v_scale FROM plum_internal.company c WHERE c.company_id = NEW.company_id;
 	IF NEW.created_total > NEW.threshold THEN
 		IF TG_OP = 'UPDATE' AND NEW.created_total > OLD.created_total THEN
-			PERFORM plum.raise('PU004', 'admin threshold exceeded',
+			PERFORM plum_internal.raise('PU004', 'admin threshold exceeded',
 				format('Admin %s has a threshold of %s and has created %s; creating %s more would make %s.',
 					NEW.admin_id, round(NEW.threshold, v_scale), round(OLD.created_total, v_scale),
 					round(NEW.created_total - OLD.created_total, v_scale), round(NEW.created_total, v_scale)),
 				'A super admin of the company can raise the threshold with plum.set_threshold().');
 		ELSE
-			PERFORM plum.raise('PU004', 'admin threshold exceeded',
+			PERFORM plum_internal.raise('PU004', 'admin threshold exceeded',
 				format('Admin %s would have a threshold of %s but has created %s.',
 					NEW.admin_id, round(NEW.threshold, v_scale), round(NEW.created_total, v_scale)),
 				'A threshold cannot be set below what the admin has already created.');
 		END IF;
 	END IF;
 	IF NEW.pool < 0 THEN
-		PERFORM plum.raise('PU001', 'insufficient pool',
+		PERFORM plum_internal.raise('PU001', 'insufficient pool',
 			format('Admin %s''s pool would be %s.', NEW.admin_id, round(NEW.pool, v_scale)),
 			'Create points into the pool with plum.create_points() first.');
 	END IF;
 	IF NEW.pool > NEW.created_total THEN
-		PERFORM plum.raise('PU009', 'pool above what the admin created',
+		PERFORM plum_internal.raise('PU009', 'pool above what the admin created',
 			format('Admin %s''s pool would be %s but it has created %s.', NEW.admin_id,
 				round(NEW.pool, v_scale), round(NEW.created_total, v_scale)));
 	END IF;
 	RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION plum.admin_guard() IS
+COMMENT ON FUNCTION plum_internal.admin_guard() IS
 	'Trigger: an admin never creates more than its threshold (PU004), its pool never goes below zero (PU001) nor above what it created.';
-CREATE TRIGGER admin_guard BEFORE INSERT OR UPDATE ON plum.admin
-	FOR EACH ROW EXECUTE FUNCTION plum.admin_guard();
+CREATE TRIGGER admin_guard BEFORE INSERT OR UPDATE ON plum_internal.admin
+	FOR EACH ROW EXECUTE FUNCTION plum_internal.admin_guard();
 
 -- Validate an amount of a company's currency: NULL (22004), NaN/infinite/zero/negative/too many decimals (PU008).
-CREATE FUNCTION plum.valid_amount(amount numeric, scale smallint, what text DEFAULT 'amount') RETURNS numeric
+CREATE FUNCTION plum_internal.valid_amount(amount numeric, scale smallint, what text DEFAULT 'amount') RETURNS numeric
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
 	SET search_path = pg_catalog, plum, pg_temp
-	RETURN round(plum.check_amount(amount, scale, what)::numeric / (10::numeric ^ scale), scale);
-COMMENT ON FUNCTION plum.valid_amount(numeric, smallint, text) IS
-	'Internal: the amount rounded to the currency''s decimals after plum.check_amount() refused anything invalid.';
+	RETURN round(plum_internal.check_amount(amount, scale, what)::numeric / (10::numeric ^ scale), scale);
+COMMENT ON FUNCTION plum_internal.valid_amount(numeric, smallint, text) IS
+	'Internal: the amount rounded to the currency''s decimals after plum_internal.check_amount() refused anything invalid.';
+
+-- The admin, or PU005: the one look-up every admin_id argument goes through.
+CREATE FUNCTION plum_internal.admin_row(admin_id bigint) RETURNS plum_internal.admin
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_admin plum_internal.admin;
+BEGIN
+	SELECT * INTO v_admin FROM plum_internal.admin a WHERE a.admin_id = admin_row.admin_id;
+	IF NOT FOUND THEN
+		PERFORM plum_internal.raise('PU005', 'unknown admin', format('There is no admin %s.', admin_row.admin_id));
+	END IF;
+	RETURN v_admin;
+END
+$$;
+COMMENT ON FUNCTION plum_internal.admin_row(bigint) IS
+	'Internal: the admin with this id, or PU005.';
+
+-- The admin's company, or PU005.
+CREATE FUNCTION plum_internal.admin_company(admin_id bigint) RETURNS plum_internal.company
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_company plum_internal.company;
+BEGIN
+	SELECT c.* INTO v_company FROM plum_internal.admin a JOIN plum_internal.company c USING (company_id)
+		WHERE a.admin_id = admin_company.admin_id;
+	IF NOT FOUND THEN
+		PERFORM plum_internal.raise('PU005', 'unknown admin', format('There is no admin %s.', admin_company.admin_id));
+	END IF;
+	RETURN v_company;
+END
+$$;
+COMMENT ON FUNCTION plum_internal.admin_company(bigint) IS
+	'Internal: the company of the admin with this id, or PU005.';
+
+-- Take amount from an admin's pool (the row lock serialises the pool), or PU001 with the figures.
+CREATE FUNCTION plum_internal.debit_pool(admin_id bigint, amount numeric, scale smallint, what text DEFAULT '')
+	RETURNS numeric
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_pool numeric;
+BEGIN
+	UPDATE plum_internal.admin a SET pool = a.pool - debit_pool.amount
+		WHERE a.admin_id = debit_pool.admin_id AND a.pool >= debit_pool.amount RETURNING a.pool INTO v_pool;
+	IF NOT FOUND THEN
+		SELECT a.pool INTO v_pool FROM plum_internal.admin a WHERE a.admin_id = debit_pool.admin_id;
+		PERFORM plum_internal.raise('PU001', 'insufficient pool',
+			format('Admin %s''s pool is %s, requested %s%s.', debit_pool.admin_id, round(v_pool, scale),
+				round(debit_pool.amount, scale), what),
+			'Create points into the pool with plum.create_points() first.');
+	END IF;
+	RETURN v_pool;
+END
+$$;
+COMMENT ON FUNCTION plum_internal.debit_pool(bigint, numeric, smallint, text) IS
+	'Internal: take an amount from the admin''s pool and return the new pool; PU001 (with the pool and the request) when it is short.';
+
+-- A points grant within the company's largest grant, or PU008 (nth: the grant's place in a bulk call).
+CREATE FUNCTION plum_internal.check_grant(company_id bigint, scale smallint, max_grant numeric, amount numeric,
+		nth bigint DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+BEGIN
+	IF amount > max_grant THEN
+		PERFORM plum_internal.raise('PU008', 'amount exceeds the largest grant',
+			format('%s is %s; the largest grant of company %s is %s.',
+				CASE WHEN nth IS NULL THEN 'The amount' ELSE format('Amount #%s', nth) END,
+				round(amount, scale), company_id, round(max_grant, scale)),
+			'Split the grant, or raise the company''s largest grant.');
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION plum_internal.check_grant(bigint, smallint, numeric, numeric, bigint) IS
+	'Internal: PU008 when a points grant is over the company''s largest grant.';
 
 CREATE FUNCTION plum.create_company(name text, base_currency text, points_validity interval DEFAULT '1 year',
 		code_denominations numeric[] DEFAULT '{5,10,50,100,500,1000,5000}', max_grant numeric DEFAULT 50000)
@@ -268,47 +357,47 @@ CREATE FUNCTION plum.create_company(name text, base_currency text, points_validi
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 DECLARE
-	v_currency plum.currency;
+	v_currency plum_internal.currency;
 	v_denoms numeric[];
 	v_id bigint;
 	v_bad numeric;
 BEGIN
-	PERFORM plum.not_null(name, 'name');
-	PERFORM plum.not_null(base_currency, 'base_currency');
-	PERFORM plum.not_null(points_validity, 'points_validity');
-	PERFORM plum.not_null(code_denominations, 'code_denominations');
-	PERFORM plum.not_null(max_grant, 'max_grant');
+	PERFORM plum_internal.not_null(name, 'name');
+	PERFORM plum_internal.not_null(base_currency, 'base_currency');
+	PERFORM plum_internal.not_null(points_validity, 'points_validity');
+	PERFORM plum_internal.not_null(code_denominations, 'code_denominations');
+	PERFORM plum_internal.not_null(max_grant, 'max_grant');
 	IF btrim(name) = '' THEN
-		PERFORM plum.raise('22023', 'company name must not be empty');
+		PERFORM plum_internal.raise('22023', 'company name must not be empty');
 	END IF;
-	SELECT * INTO v_currency FROM plum.currency c WHERE c.code = upper(btrim(base_currency));
+	SELECT * INTO v_currency FROM plum_internal.currency c WHERE c.code = upper(btrim(base_currency));
 	IF NOT FOUND THEN
-		PERFORM plum.raise('22023', format('unknown currency "%s"', base_currency),
-			'The base currency must be an ISO 4217 code listed in plum.currency.',
+		PERFORM plum_internal.raise('22023', format('unknown currency "%s"', base_currency),
+			'The base currency must be an ISO 4217 code listed in plum.currencies.',
 			'Use a code such as USD, EUR, JPY or KWD.');
 	END IF;
 	IF points_validity <= interval '0' OR isfinite(points_validity) IS NOT TRUE THEN
-		PERFORM plum.raise('22023', 'points validity must be positive',
+		PERFORM plum_internal.raise('22023', 'points validity must be positive',
 			format('The points validity is %s.', points_validity));
 	END IF;
 	IF array_ndims(code_denominations) > 1 THEN
-		PERFORM plum.raise('22023', 'code denominations must be a one-dimensional array',
+		PERFORM plum_internal.raise('22023', 'code denominations must be a one-dimensional array',
 			format('The denominations are %s.', code_denominations));
 	END IF;
 	IF cardinality(code_denominations) = 0 OR array_position(code_denominations, NULL) IS NOT NULL THEN
-		PERFORM plum.raise('PU008', 'invalid code denominations',
+		PERFORM plum_internal.raise('PU008', 'invalid code denominations',
 			format('The denominations are %s; give at least one and no NULL.', code_denominations));
 	END IF;
-	SELECT array_agg(plum.valid_amount(d, v_currency.minor_unit, 'denomination') ORDER BY d)
+	SELECT array_agg(plum_internal.valid_amount(d, v_currency.minor_unit, 'denomination') ORDER BY d)
 		INTO v_denoms FROM unnest(code_denominations) AS d;
 	SELECT d INTO v_bad FROM unnest(v_denoms) d GROUP BY d HAVING count(*) > 1 LIMIT 1;
 	IF FOUND THEN
-		PERFORM plum.raise('PU008', 'duplicate code denomination',
+		PERFORM plum_internal.raise('PU008', 'duplicate code denomination',
 			format('The denomination %s is listed more than once.', v_bad));
 	END IF;
-	max_grant := plum.valid_amount(max_grant, v_currency.minor_unit, 'largest grant');
+	max_grant := plum_internal.valid_amount(max_grant, v_currency.minor_unit, 'largest grant');
 
-	INSERT INTO plum.company (name, base_currency, scale, points_validity, code_denominations, max_grant, created)
+	INSERT INTO plum_internal.company (name, base_currency, scale, points_validity, code_denominations, max_grant, created)
 		VALUES (btrim(create_company.name), v_currency.code, v_currency.minor_unit, create_company.points_validity,
 			v_denoms, create_company.max_grant, plum.now())
 		RETURNING company_id INTO v_id;
@@ -324,36 +413,36 @@ CREATE FUNCTION plum.add_admin(company_id bigint, email plum.recipient, role tex
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 DECLARE
-	v_company plum.company;
+	v_company plum_internal.company;
 	v_id bigint;
 BEGIN
-	PERFORM plum.not_null(company_id, 'company_id');
-	PERFORM plum.not_null(email, 'email');
-	PERFORM plum.not_null(role, 'role');
-	PERFORM plum.not_null(threshold, 'threshold');
-	SELECT * INTO v_company FROM plum.company c WHERE c.company_id = add_admin.company_id;
+	PERFORM plum_internal.not_null(company_id, 'company_id');
+	PERFORM plum_internal.not_null(email, 'email');
+	PERFORM plum_internal.not_null(role, 'role');
+	PERFORM plum_internal.not_null(threshold, 'threshold');
+	SELECT * INTO v_company FROM plum_internal.company c WHERE c.company_id = add_admin.company_id;
 	IF NOT FOUND THEN
-		PERFORM plum.raise('PU005', 'unknown company', format('There is no company %s.', add_admin.company_id));
+		PERFORM plum_internal.raise('PU005', 'unknown company', format('There is no company %s.', add_admin.company_id));
 	END IF;
 	IF plum.recipient_kind(email) <> 'email' THEN
-		PERFORM plum.raise('22023', 'an admin must have an email address',
+		PERFORM plum_internal.raise('22023', 'an admin must have an email address',
 			format('"%s" is a phone number.', email));
 	END IF;
 	IF role NOT IN ('super_admin', 'admin') THEN
-		PERFORM plum.raise('22023', format('invalid admin role "%s"', role), NULL,
+		PERFORM plum_internal.raise('22023', format('invalid admin role "%s"', role), NULL,
 			'The role is super_admin or admin.');
 	END IF;
 	IF threshold < 0 THEN
-		PERFORM plum.raise('PU008', 'threshold must not be negative', format('The threshold is %s.', threshold));
+		PERFORM plum_internal.raise('PU008', 'threshold must not be negative', format('The threshold is %s.', threshold));
 	ELSIF threshold <> 0 THEN
-		threshold := plum.valid_amount(threshold, v_company.scale, 'threshold');
+		threshold := plum_internal.valid_amount(threshold, v_company.scale, 'threshold');
 	END IF;
-	PERFORM 1 FROM plum.admin a WHERE a.company_id = add_admin.company_id AND a.email = add_admin.email;
+	PERFORM 1 FROM plum_internal.admin a WHERE a.company_id = add_admin.company_id AND a.email = add_admin.email;
 	IF FOUND THEN
-		PERFORM plum.raise('23505', 'admin already exists',
+		PERFORM plum_internal.raise('23505', 'admin already exists',
 			format('Company %s already has an admin %s.', add_admin.company_id, email));
 	END IF;
-	INSERT INTO plum.admin (company_id, email, role, threshold, created)
+	INSERT INTO plum_internal.admin (company_id, email, role, threshold, created)
 		VALUES (add_admin.company_id, add_admin.email, add_admin.role, round(add_admin.threshold, v_company.scale), plum.now())
 		RETURNING admin_id INTO v_id;
 	RETURN v_id;
@@ -367,38 +456,32 @@ CREATE FUNCTION plum.set_threshold(by_admin bigint, admin_id bigint, threshold n
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 DECLARE
-	v_by plum.admin;
-	v_target plum.admin;
+	v_by plum_internal.admin;
+	v_target plum_internal.admin;
 	v_scale smallint;
 BEGIN
-	PERFORM plum.not_null(by_admin, 'by_admin');
-	PERFORM plum.not_null(admin_id, 'admin_id');
-	PERFORM plum.not_null(threshold, 'threshold');
-	SELECT * INTO v_by FROM plum.admin a WHERE a.admin_id = set_threshold.by_admin;
-	IF NOT FOUND THEN
-		PERFORM plum.raise('PU005', 'unknown admin', format('There is no admin %s.', by_admin));
-	END IF;
-	SELECT * INTO v_target FROM plum.admin a WHERE a.admin_id = set_threshold.admin_id;
-	IF NOT FOUND THEN
-		PERFORM plum.raise('PU005', 'unknown admin', format('There is no admin %s.', set_threshold.admin_id));
-	END IF;
+	PERFORM plum_internal.not_null(by_admin, 'by_admin');
+	PERFORM plum_internal.not_null(admin_id, 'admin_id');
+	PERFORM plum_internal.not_null(threshold, 'threshold');
+	v_by := plum_internal.admin_row(by_admin);
+	v_target := plum_internal.admin_row(set_threshold.admin_id);
 	IF v_target.company_id <> v_by.company_id THEN
-		PERFORM plum.raise('PU009', 'admin belongs to another company',
+		PERFORM plum_internal.raise('PU009', 'admin belongs to another company',
 			format('Admin %s is in company %s; admin %s is in company %s.', by_admin, v_by.company_id,
 				set_threshold.admin_id, v_target.company_id));
 	END IF;
 	IF v_by.role <> 'super_admin' THEN
-		PERFORM plum.raise('PU009', 'only a super admin may change thresholds',
+		PERFORM plum_internal.raise('PU009', 'only a super admin may change thresholds',
 			format('Admin %s is an %s.', by_admin, v_by.role),
 			'Ask a super admin of the company.');
 	END IF;
-	SELECT c.scale INTO v_scale FROM plum.company c WHERE c.company_id = v_by.company_id;
+	SELECT c.scale INTO v_scale FROM plum_internal.company c WHERE c.company_id = v_by.company_id;
 	IF threshold < 0 THEN
-		PERFORM plum.raise('PU008', 'threshold must not be negative', format('The threshold is %s.', threshold));
+		PERFORM plum_internal.raise('PU008', 'threshold must not be negative', format('The threshold is %s.', threshold));
 	ELSIF threshold <> 0 THEN
-		threshold := plum.valid_amount(threshold, v_scale, 'threshold');
+		threshold := plum_internal.valid_amount(threshold, v_scale, 'threshold');
 	END IF;
-	UPDATE plum.admin a SET threshold = round(set_threshold.threshold, v_scale) WHERE a.admin_id = set_threshold.admin_id;
+	UPDATE plum_internal.admin a SET threshold = round(set_threshold.threshold, v_scale) WHERE a.admin_id = set_threshold.admin_id;
 END
 $$;
 COMMENT ON FUNCTION plum.set_threshold(bigint, bigint, numeric) IS
@@ -413,20 +496,91 @@ DECLARE
 	v_scale smallint;
 	v_pool numeric;
 BEGIN
-	PERFORM plum.not_null(admin_id, 'admin_id');
-	SELECT a.company_id, c.scale INTO v_company, v_scale
-		FROM plum.admin a JOIN plum.company c USING (company_id) WHERE a.admin_id = create_points.admin_id;
-	IF NOT FOUND THEN
-		PERFORM plum.raise('PU005', 'unknown admin', format('There is no admin %s.', create_points.admin_id));
-	END IF;
-	amount := plum.valid_amount(amount, v_scale);
+	PERFORM plum_internal.not_null(admin_id, 'admin_id');
+	SELECT c.company_id, c.scale INTO v_company, v_scale FROM plum_internal.admin_company(create_points.admin_id) c;
+	amount := plum_internal.valid_amount(amount, v_scale);
 	-- the row lock serialises one admin's creations; the trigger enforces the threshold
-	UPDATE plum.admin a SET created_total = a.created_total + amount, pool = a.pool + amount
+	UPDATE plum_internal.admin a SET created_total = a.created_total + amount, pool = a.pool + amount
 		WHERE a.admin_id = create_points.admin_id RETURNING a.pool INTO v_pool;
-	INSERT INTO plum.journal (company_id, at, kind, amount, admin_id)
+	INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id)
 		VALUES (v_company, plum.now(), 'create', amount, create_points.admin_id);
 	RETURN round(v_pool, v_scale);
 END
 $$;
 COMMENT ON FUNCTION plum.create_points(bigint, numeric) IS
 	'Create points into the admin''s undistributed pool (never expires), within its threshold (PU004); returns the new pool.';
+-- Views for DBAs and BI tools: stable names and columns (SPEC, "Views").
+
+CREATE VIEW plum.admins AS
+	SELECT a.admin_id, a.company_id, a.email, a.role,
+		round(a.threshold, c.scale) AS threshold,
+		round(a.created_total, c.scale) AS created,
+		round(a.pool, c.scale) AS pool,
+		round(a.threshold - a.created_total, c.scale) AS headroom,
+		c.base_currency AS currency,
+		a.created AS created_at
+	FROM plum_internal.admin a JOIN plum_internal.company c USING (company_id);
+COMMENT ON VIEW plum.admins IS 'Admins with their threshold, the value they created so far, and their undistributed pool.';
+COMMENT ON COLUMN plum.admins.admin_id IS 'Admin id.';
+COMMENT ON COLUMN plum.admins.company_id IS 'Company id.';
+COMMENT ON COLUMN plum.admins.email IS 'The admin''s email address.';
+COMMENT ON COLUMN plum.admins.role IS 'super_admin or admin.';
+COMMENT ON COLUMN plum.admins.threshold IS 'The most value the admin may ever create.';
+COMMENT ON COLUMN plum.admins.created IS 'Value the admin has created so far (counts against the threshold).';
+COMMENT ON COLUMN plum.admins.pool IS 'Undistributed value (never expires).';
+COMMENT ON COLUMN plum.admins.headroom IS 'threshold - created: what the admin may still create.';
+COMMENT ON COLUMN plum.admins.currency IS 'The company''s base currency.';
+COMMENT ON COLUMN plum.admins.created_at IS 'When the admin was added.';
+-- verify(): replay the whole ledger against admin pools and every area's balances.
+
+
+CREATE VIEW plum.companies AS
+	SELECT c.company_id, c.name, c.base_currency AS currency,
+		pg_catalog.jsonb_build_object(
+			'points_validity', c.points_validity::text,
+			'code_denominations', (SELECT pg_catalog.jsonb_agg(round(d, c.scale) ORDER BY d) FROM unnest(c.code_denominations) AS d),
+			'max_grant', round(c.max_grant, c.scale)) AS settings,
+		c.created,
+		c.scale AS decimals,
+		c.points_validity,
+		(SELECT array_agg(round(d, c.scale) ORDER BY d) FROM unnest(c.code_denominations) AS d) AS code_denominations,
+		round(c.max_grant, c.scale) AS max_grant
+	FROM plum_internal.company c;
+COMMENT ON VIEW plum.companies IS 'Companies (tenants) with their base currency and settings, for BI tools and DBAs.';
+COMMENT ON COLUMN plum.companies.company_id IS 'Company id (the id every other view and function names company_id).';
+COMMENT ON COLUMN plum.companies.name IS 'Company name.';
+COMMENT ON COLUMN plum.companies.currency IS 'ISO 4217 base currency; 1 point = 1 unit of it.';
+COMMENT ON COLUMN plum.companies.settings IS 'The settings as one JSON object: points_validity (interval text), code_denominations, max_grant.';
+COMMENT ON COLUMN plum.companies.created IS 'When the company was created (plum clock).';
+COMMENT ON COLUMN plum.companies.decimals IS 'Decimals of the base currency (its minor unit): every amount is exact to it.';
+COMMENT ON COLUMN plum.companies.points_validity IS 'How long a points grant lives from its issue.';
+COMMENT ON COLUMN plum.companies.code_denominations IS 'Denominations codes may be issued in.';
+COMMENT ON COLUMN plum.companies.max_grant IS 'The largest single points grant.';
+
+CREATE VIEW plum.currencies AS
+	SELECT c.code AS currency, c.minor_unit AS decimals, c.name FROM plum_internal.currency c;
+COMMENT ON VIEW plum.currencies IS 'ISO 4217 currencies a company may choose as its base currency, with their decimals.';
+COMMENT ON COLUMN plum.currencies.currency IS 'ISO 4217 alphabetic code, e.g. USD.';
+COMMENT ON COLUMN plum.currencies.decimals IS 'Decimals of the currency (minor unit): USD 2, JPY 0, KWD 3. Amounts must be exact to it.';
+COMMENT ON COLUMN plum.currencies.name IS 'English name of the currency.';
+
+-- API functions: nobody but the roles below (and superusers) may call them
+REVOKE EXECUTE ON FUNCTION
+	plum.create_company(text, text, interval, numeric[], numeric),
+	plum.add_admin(bigint, plum.recipient, text, numeric),
+	plum.set_threshold(bigint, bigint, numeric),
+	plum.create_points(bigint, numeric),
+	plum_internal.admin_guard(),
+	plum_internal.valid_amount(numeric, smallint, text),
+	plum_internal.admin_row(bigint),
+	plum_internal.admin_company(bigint),
+	plum_internal.debit_pool(bigint, numeric, smallint, text),
+	plum_internal.check_grant(bigint, smallint, numeric, numeric, bigint)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	plum.create_company(text, text, interval, numeric[], numeric),
+	plum.add_admin(bigint, plum.recipient, text, numeric),
+	plum.set_threshold(bigint, bigint, numeric),
+	plum.create_points(bigint, numeric)
+	TO plum_admin;
+GRANT SELECT ON plum.admins, plum.companies, plum.currencies TO plum_reader;

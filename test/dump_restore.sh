@@ -22,25 +22,8 @@ PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1)
 WORK=$(mktemp -d -t plum-dump.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-npass=0
-nfail=0
-pass() { echo "PASS: $*"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $*"; nfail=$((nfail + 1)); }
-# finish: the last word, and the exit status
-finish() {
-	echo "dump/restore: $npass passed, $nfail failed"
-	if [ "$nfail" = 0 ]; then
-		exit 0
-	fi
-	exit 1
-}
-# check NAME COMMAND...: PASS if the command succeeds
-check() {
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name"; return 1; fi
-}
-
+# shellcheck source=test/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 # snapshot DB OUTDIR: what must survive the round trip, one file per query
 snapshot() {
 	local db=$1 out=$2
@@ -79,7 +62,7 @@ export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 if ! "$PGBIN/dropdb" --if-exists "$DST" || ! "$PGBIN/dropdb" --if-exists "$SRC" ||
 	! "$PGBIN/createdb" "$SRC"; then
 	fail "create database $SRC"
-	finish
+	finish "dump/restore"
 fi
 
 # --- a small data set, through plum's SQL API only --------------------------
@@ -118,7 +101,7 @@ SQL
 else
 	fail "load the data set through plum's SQL API"
 	show_error "$WORK/load.log"
-	finish
+	finish "dump/restore"
 fi
 
 if snapshot "$SRC" "$WORK/before"; then
@@ -127,7 +110,7 @@ else
 	fail "snapshot $SRC"
 	cat "$WORK"/before/* >"$WORK/before.log"
 	show_error "$WORK/before.log"
-	finish
+	finish "dump/restore"
 fi
 check "verify() returns no rows in $SRC" verify_empty "$SRC" "$WORK/before/verify"
 if [ "$(sed -n 2p "$WORK/before/ledger_ids" | cut -d'|' -f1)" -gt 0 ] 2>/dev/null; then
@@ -137,9 +120,9 @@ else
 fi
 
 # --- round trip ---------------------------------------------------------------
-check "pg_dump -Fc $SRC" "$PGBIN/pg_dump" -Fc -f "$WORK/plum.dump" "$SRC" || finish
-check "createdb $DST" "$PGBIN/createdb" "$DST" || finish
-check "pg_restore into $DST" "$PGBIN/pg_restore" --exit-on-error -d "$DST" "$WORK/plum.dump" || finish
+check "pg_dump -Fc $SRC" "$PGBIN/pg_dump" -Fc -f "$WORK/plum.dump" "$SRC" || finish "dump/restore"
+check "createdb $DST" "$PGBIN/createdb" "$DST" || finish "dump/restore"
+check "pg_restore into $DST" "$PGBIN/pg_restore" --exit-on-error -d "$DST" "$WORK/plum.dump" || finish "dump/restore"
 
 if snapshot "$DST" "$WORK/after"; then
 	pass "snapshot $DST"
@@ -147,7 +130,7 @@ else
 	fail "snapshot $DST"
 	cat "$WORK"/after/* >"$WORK/after.log"
 	show_error "$WORK/after.log"
-	finish
+	finish "dump/restore"
 fi
 for f in wallets point_lots admins ledger ledger_ids ledger_rows verify; do
 	if diff -u "$WORK/before/$f" "$WORK/after/$f" >"$WORK/$f.diff"; then
@@ -217,4 +200,4 @@ check "verify() still returns no rows in $DST" verify_empty "$DST" "$WORK/final/
 
 "$PGBIN/dropdb" --if-exists "$DST"
 "$PGBIN/dropdb" --if-exists "$SRC"
-finish
+finish "dump/restore"

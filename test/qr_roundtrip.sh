@@ -23,18 +23,8 @@ PSQL=("$PGBIN/psql" -X -A -t -q -v ON_ERROR_STOP=1)
 WORK=$(mktemp -d -t plum-qr.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-npass=0
-nfail=0
-pass() { echo "PASS: $*"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $*"; nfail=$((nfail + 1)); }
-# finish: the last word, and the exit status
-finish() {
-	echo "qr round trip: $npass passed, $nfail failed"
-	if [ "$nfail" = 0 ]; then
-		exit 0
-	fi
-	exit 1
-}
+# shellcheck source=test/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 
 # hex: stdin as lower-case hex, one line
 hex() {
@@ -99,10 +89,10 @@ for tool in "$PGBIN/psql" rsvg-convert zbarimg; do
 		fail "$tool not found (packages librsvg2-bin and zbar-tools)"
 	fi
 done
-[ "$nfail" = 0 ] || finish
+[ "$nfail" = 0 ] || finish "qr round trip"
 if [ "$("${PSQL[@]}" -c "SELECT to_regprocedure('plum.qr_svg(text)') IS NOT NULL" 2>&1)" != t ]; then
 	fail "plum.qr_svg(text) not found in database ${PGDATABASE:-(default)}"
-	finish
+	finish "qr round trip"
 fi
 
 # a long message of about 1,000 bytes, several lines, ASCII and not
@@ -148,4 +138,4 @@ else
 	fail "a blank symbol read as something, or could not be drawn"
 fi
 
-finish
+finish "qr round trip"

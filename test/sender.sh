@@ -25,7 +25,7 @@ r1=$("$REPO/demo/sender.sh" -d "$db" --once --batch 3 --out "$out" --name s1)
 ( sleep 1; q -c "SELECT plum.distribute(1, 'email', 'late@x.test', 'Late {{amount}}', points => 5)" >/dev/null ) &
 "$REPO/demo/sender.sh" -d "$db" --loops 5 --wait 3 --batch 3 --out "$out" --name s2 >/dev/null
 wait
-states=$(q -c "SELECT string_agg(channel || ':' || state, ' ' ORDER BY delivery_id) FROM plum.delivery")
+states=$(q -c "SELECT string_agg(channel || ':' || state, ' ' ORDER BY delivery_id) FROM plum_internal.delivery")
 [ "$states" = "email:sent email:sent email:sent email:sent sms:queued email:sent" ] || fail "states: $states"
 grep -qx 'you got 25.00 USD.' "$out" || fail "the multi-line message is not in $out"
 [ "$(grep -c '^--- delivery ' "$out")" = 5 ] || fail "$(grep -c '^--- delivery ' "$out") messages in the file, not 5"

@@ -8,5 +8,5 @@ SELECT plum.create_points(:admin, 1000000);
 SELECT plum.give_points_bulk(:admin,
 	ARRAY(SELECT ('e' || i || '@bench.test')::plum.recipient FROM generate_series(1, 1000000) i),
 	array_fill(1::numeric, ARRAY[1000000]));
-VACUUM ANALYZE plum.account;
+VACUUM ANALYZE plum_internal.account;
 CHECKPOINT;

@@ -1,5 +1,5 @@
 -- The floor for a sender round: a bare FOR UPDATE SKIP LOCKED queue (one plain table, the same
--- columns and partial index as plum.delivery, no functions), drained the same way as
+-- columns and partial index as plum_internal.delivery, no functions), drained the same way as
 -- outbox_claim.sql: claim a batch under a lease and return it, then mark it sent.
 -- pgbench variables: batch.  Run with -M prepared.
 WITH c AS (

@@ -26,6 +26,6 @@ INSERT INTO bare_queue (channel, destination, message, state, next_attempt_at)
 	SELECT 'email', 'u' || i || '@bench.test', 'Hello friend, 1.00 USD are yours until 2027-01-01 09:00 UTC.', 'queued',
 		'2026-01-01 09:00:00+00'
 	FROM generate_series(1, :n) AS i;
-VACUUM ANALYZE plum.delivery;
+VACUUM ANALYZE plum_internal.delivery;
 VACUUM ANALYZE bare_queue;
 \echo plum_queue_per_s :plum_queue_per_s

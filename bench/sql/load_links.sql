@@ -6,7 +6,7 @@
 -- psql variables: nlinks.
 \set ON_ERROR_STOP on
 SELECT value AS company FROM bench_meta WHERE key = 'company' \gset
-SELECT min(admin_id) AS admin FROM plum.admin WHERE company_id = :company \gset
+SELECT min(admin_id) AS admin FROM plum_internal.admin WHERE company_id = :company \gset
 SELECT plum.create_campaign(:admin, 'Bench links', 'links') AS campaign \gset
 SELECT plum.add_item(:company, 'gift_card', 'Bench', 'Bench card', 'bench', min_value => 1, max_value => 100) AS item \gset
 CREATE TABLE bench_links (n bigint PRIMARY KEY, token text NOT NULL);

@@ -67,7 +67,7 @@ SELECT is_member_of('plum_app', 'plum_admin');
 SELECT is_member_of('plum_reader', 'plum_app');
 SELECT function_privs_are('plum', 'redeem_points', ARRAY['bigint', 'plum.recipient', 'numeric', 'text', 'text'], 'plum_reader', ARRAY[]::text[]);
 SELECT function_privs_are('plum', 'redeem_points', ARRAY['bigint', 'plum.recipient', 'numeric', 'text', 'text'], 'plum_app', ARRAY['EXECUTE']);
-SELECT table_privs_are('plum', 'journal', 'plum_app', ARRAY[]::text[]);
+SELECT table_privs_are('plum_internal', 'journal', 'plum_app', ARRAY[]::text[]);
 
 -- SQLSTATEs of SPEC, with a company to play with
 SET LOCAL plum.now = '2026-01-01 00:00:00+00';
@@ -91,7 +91,7 @@ SELECT throws_ok(format($$SELECT plum.set_threshold(%s, %s, 1)$$, :m, :a), 'PU00
 SELECT throws_ok(format($$SELECT plum.redeem_points(%s, NULL, 1)$$, :c), '22004', 'recipient must not be null', '22004 NULL');
 SELECT throws_ok(format($$SELECT plum.redeem_points(%s, 'not a recipient', 1)$$, :c), '22P02', NULL, '22P02 malformed recipient');
 SELECT throws_ok($$SELECT 'ABCD-EFGH-JKMN-Z'::plum.code$$, '22P02', NULL, '22P02 mistyped code');
-SELECT throws_ok($$UPDATE plum.journal SET amount = 0$$, 'PU009', 'the ledger is append-only', 'append-only ledger');
+SELECT throws_ok($$UPDATE plum_internal.journal SET amount = 0$$, 'PU009', 'the ledger is append-only', 'append-only ledger');
 SELECT is(plum.points_balance(:c, 'R@plum.test'), 19.00, 'balance after one redemption');
 SELECT is_empty('SELECT * FROM plum.verify()', 'verify() is clean');
 

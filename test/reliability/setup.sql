@@ -110,10 +110,10 @@ BEGIN
 			coalesce(sum(amount) FILTER (WHERE kind = 'code_redeem'), 0) AS code_redeemed,
 			coalesce(sum(amount) FILTER (WHERE kind = 'code_expire'), 0) AS code_expired,
 			coalesce(sum(amount) FILTER (WHERE kind = 'code_cancel'), 0) AS code_cancelled
-		FROM plum.journal GROUP BY company_id),
-	w AS (SELECT company_id, sum(plum.wallet_total(lots)) AS live FROM plum.account GROUP BY company_id),
-	p AS (SELECT company_id, sum(pool) AS pool, sum(created_total) AS created FROM plum.admin GROUP BY company_id),
-	k AS (SELECT company_id, sum(balance) AS balance FROM plum.issued_code GROUP BY company_id)
+		FROM plum_internal.journal GROUP BY company_id),
+	w AS (SELECT company_id, sum(plum_internal.wallet_total(lots)) AS live FROM plum_internal.account GROUP BY company_id),
+	p AS (SELECT company_id, sum(pool) AS pool, sum(created_total) AS created FROM plum_internal.admin GROUP BY company_id),
+	k AS (SELECT company_id, sum(balance) AS balance FROM plum_internal.issued_code GROUP BY company_id)
 	SELECT 'points conservation', format('company %s: given %s <> live %s + redeemed %s + expired %s - restored %s',
 			j.company_id, j.given, coalesce(w.live, 0), j.redeemed, j.expired, j.restored)
 		FROM j LEFT JOIN w USING (company_id)
@@ -130,20 +130,20 @@ BEGIN
 		WHERE j.code_issued <> coalesce(k.balance, 0) + j.code_redeemed + j.code_expired + j.code_cancelled;
 
 	-- nothing below zero
-	RETURN QUERY SELECT 'wallet below zero', format('company %s %s: %s', a.company_id, a.recipient, plum.wallet_total(a.lots))
-		FROM plum.account a WHERE plum.wallet_total(a.lots) < 0;
+	RETURN QUERY SELECT 'wallet below zero', format('company %s %s: %s', a.company_id, a.recipient, plum_internal.wallet_total(a.lots))
+		FROM plum_internal.account a WHERE plum_internal.wallet_total(a.lots) < 0;
 	RETURN QUERY SELECT 'lot below zero', format('company %s %s lot %s: %s', l.company_id, l.recipient, l.lot_id, l.remaining)
 		FROM plum.point_lots l WHERE l.remaining < 0 OR l.remaining > l.amount;
 	RETURN QUERY SELECT 'balance below zero', format('company %s %s: %s', w.company_id, w.recipient, w.balance)
 		FROM plum.wallets w WHERE w.balance < 0;
 	RETURN QUERY SELECT 'code balance out of range', format('%s: balance %s of %s', c.code, c.balance, c.denomination)
-		FROM plum.issued_code c WHERE c.balance < 0 OR c.balance > c.denomination;
-	RETURN QUERY SELECT 'pool below zero', format('admin %s: %s', a.admin_id, a.pool) FROM plum.admin a WHERE a.pool < 0;
+		FROM plum_internal.issued_code c WHERE c.balance < 0 OR c.balance > c.denomination;
+	RETURN QUERY SELECT 'pool below zero', format('admin %s: %s', a.admin_id, a.pool) FROM plum_internal.admin a WHERE a.pool < 0;
 
 	-- every call a client saw succeed committed exactly with its ledger rows (same transaction)
 	RETURN QUERY
 	WITH o AS (SELECT kind, count(*) AS n FROM rel.outcome WHERE status = 'ok' AND kind IN ('redeem', 'grant') GROUP BY kind),
-	l AS (SELECT CASE kind WHEN 'redeem' THEN 'redeem' ELSE 'grant' END AS kind, count(*) AS n FROM plum.journal
+	l AS (SELECT CASE kind WHEN 'redeem' THEN 'redeem' ELSE 'grant' END AS kind, count(*) AS n FROM plum_internal.journal
 		WHERE (kind = 'redeem' AND reference = 'bank') OR (kind = 'give' AND note = 'bank-one') GROUP BY 1)
 	SELECT 'client outcomes = ledger rows', format('%s: clients saw %s, ledger has %s', coalesce(o.kind, l.kind), coalesce(o.n, 0), coalesce(l.n, 0))
 		FROM o FULL JOIN l USING (kind) WHERE coalesce(o.n, 0) <> coalesce(l.n, 0);
@@ -152,18 +152,18 @@ BEGIN
 	IF to_regclass('plum.billing') IS NOT NULL THEN
 		RETURN QUERY EXECUTE $q$
 		SELECT 'link redeemed twice', format('link %s redeemed %s times', token, count(*))
-			FROM plum.journal WHERE kind = 'link_redeem' GROUP BY token HAVING count(*) > 1
+			FROM plum_internal.journal WHERE kind = 'link_redeem' GROUP BY token HAVING count(*) > 1
 		UNION ALL
 		SELECT 'billing = link redemptions', format('company %s: %s link redemptions worth %s, %s billing rows worth %s',
 				coalesce(r.company_id, b.company_id), coalesce(r.n, 0), coalesce(r.s, 0), coalesce(b.n, 0), coalesce(b.s, 0))
-			FROM (SELECT company_id, count(*) AS n, sum(amount) AS s FROM plum.journal WHERE kind = 'link_redeem' GROUP BY 1) r
+			FROM (SELECT company_id, count(*) AS n, sum(amount) AS s FROM plum_internal.journal WHERE kind = 'link_redeem' GROUP BY 1) r
 			FULL JOIN (SELECT company_id, count(*) AS n, sum(amount) AS s FROM plum.billing GROUP BY 1) b USING (company_id)
 			WHERE coalesce(r.n, 0) <> coalesce(b.n, 0) OR coalesce(r.s, 0) <> coalesce(b.s, 0)
 		UNION ALL
 		SELECT 'links redeemed = link_redeem rows', format('%s links redeemed, %s link_redeem rows',
 				(SELECT count(*) FROM plum.links WHERE state = 'redeemed'),
-				(SELECT count(*) FROM plum.journal WHERE kind = 'link_redeem'))
-			WHERE (SELECT count(*) FROM plum.links WHERE state = 'redeemed') <> (SELECT count(*) FROM plum.journal WHERE kind = 'link_redeem')
+				(SELECT count(*) FROM plum_internal.journal WHERE kind = 'link_redeem'))
+			WHERE (SELECT count(*) FROM plum.links WHERE state = 'redeemed') <> (SELECT count(*) FROM plum_internal.journal WHERE kind = 'link_redeem')
 		UNION ALL
 		SELECT 'redeemed link without its billing row', format('link %s (value %s, billing id %s)', l.token, l.value, l.billing_id)
 			FROM plum.links l WHERE l.state = 'redeemed'

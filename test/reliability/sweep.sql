@@ -60,12 +60,12 @@ CREATE FUNCTION sweep.bad_values(typ text, argname text, fn text) RETURNS SETOF 
 			'''+1234567890123456789''', 'repeat(''a'', 10000) || ''@b.test''', 'E''a\x01@b.test''', '''a b@c.test''',
 			'''other@sweep.test''']
 		WHEN typ = 'plum.code' THEN ARRAY['''''', '''XXXX''', '''0000-0000-0000-0''', 'repeat(''A'', 10000)', 'E''\x01''',
-			'plum.code_random()', (SELECT quote_literal(other) FROM sweep.obj WHERE name = 'code')]
+			'plum_internal.code_random()', (SELECT quote_literal(other) FROM sweep.obj WHERE name = 'code')]
 		WHEN typ = 'plum.code[]' THEN ARRAY['''{}''', '''{NULL}''', '''{bad}''', '''{{1},{2}}''',
 			(SELECT format('ARRAY[%L, %L]', good, good) FROM sweep.obj WHERE name = 'code'),
 			(SELECT format('ARRAY[%L, NULL]', good) FROM sweep.obj WHERE name = 'code'),
 			(SELECT format('ARRAY[%L, %L]', good, other) FROM sweep.obj WHERE name = 'code'),
-			'ARRAY(SELECT plum.code_random(10000))']
+			'ARRAY(SELECT plum_internal.code_random(10000))']
 		WHEN typ = 'plum.recipient[]' THEN ARRAY['''{}''', '''{NULL}''', '''{bad}''', '''{a@b.test,A@B.TEST}''',
 			'array_fill(''r@sweep.test''::plum.recipient, ARRAY[10000])', '''[5:5]={a@b.test}''']
 		WHEN typ = 'numeric[]' THEN ARRAY['''{}''', '''{NULL}''', '''{-1}''', '''{NaN}''', '''{Infinity}''', '''{1e30}''',
@@ -87,7 +87,7 @@ CREATE FUNCTION sweep.good_value(typ text, argname text, fn text) RETURNS text L
 		WHEN typ = 'text' THEN CASE argname WHEN 'base_currency' THEN '''USD''' WHEN 'mode' THEN '''points'''
 			WHEN 'role' THEN '''admin''' WHEN 'kind' THEN '''gift_card''' WHEN 'sqlstate' THEN '''PU001''' ELSE '''x''' END
 		WHEN typ = 'cstring' THEN CASE WHEN fn LIKE 'code\_%' THEN (SELECT quote_literal(good) FROM sweep.obj WHERE name = 'code')
-			WHEN fn LIKE 'wallet\_%' THEN (SELECT quote_literal(lots::text) FROM plum.account LIMIT 1)
+			WHEN fn LIKE 'wallet\_%' THEN (SELECT quote_literal(lots::text) FROM plum_internal.account LIMIT 1)
 			ELSE '''good@sweep.test''' END
 		WHEN typ = 'plum.recipient' THEN '''good@sweep.test'''
 		WHEN typ = 'plum.code' THEN (SELECT quote_literal(good) FROM sweep.obj WHERE name = 'code')
@@ -97,7 +97,7 @@ CREATE FUNCTION sweep.good_value(typ text, argname text, fn text) RETURNS text L
 		WHEN typ = 'interval' THEN '''1 year'''
 		WHEN typ = 'timestamp with time zone' THEN '''2031-01-01 00:00+00'''
 		WHEN typ = 'boolean' THEN 'true'
-		WHEN typ = 'plum.wallet' THEN '(SELECT lots FROM plum.account LIMIT 1)'
+		WHEN typ = 'plum.wallet' THEN '(SELECT lots FROM plum_internal.account LIMIT 1)'
 		WHEN typ = 'anyelement' THEN '''x'''
 		ELSE 'NULL' END)
 $$;

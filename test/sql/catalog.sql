@@ -3,17 +3,7 @@
 DROP EXTENSION plum;
 CREATE EXTENSION plum;
 \set SHOW_CONTEXT never
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	v_detail text;
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' | ' || nullif(v_detail, ''), '');
-END
-$$;
+\i test/include/try.sql
 -- names of the catalog's items, in id order
 CREATE FUNCTION pg_temp.catalog(c bigint) RETURNS text LANGUAGE sql AS $$
 	SELECT coalesce(string_agg(name, ', ' ORDER BY item_id), '(empty)') FROM plum.campaign_catalog(c)
@@ -66,7 +56,7 @@ SELECT pg_temp.catalog(:staff) AS staff_catalog;
 -- a food-delivery company hides its competitors' gift cards
 SELECT plum.curate(:staff, false, brand => 'burger barn');
 SELECT plum.curate(:staff, false, brand => 'Burger Barn');
-SELECT count(*) AS rules FROM plum.curation WHERE campaign_id = :staff;
+SELECT count(*) AS rules FROM plum_internal.curation WHERE campaign_id = :staff;
 SELECT pg_temp.catalog(:staff) AS staff_catalog;
 -- a Super Bowl campaign shows only on-theme items
 SELECT plum.curate(:bowl, true, category => 'football');
@@ -78,11 +68,11 @@ SELECT pg_temp.catalog(:bowl) AS bowl_catalog;
 SELECT plum.set_item_active(:jersey, false);
 SELECT pg_temp.catalog(:bowl) AS bowl_catalog;
 SELECT plum.set_item_active(:jersey, true);
-SELECT plum.in_catalog(:bowl, :jersey) AS jersey_in_bowl, plum.in_catalog(:bowl, :dive) AS dive_in_bowl,
-	plum.in_catalog(:staff, :other_item) AS other_company_item;
-SELECT plum.item_accepts(:burger, 25) AS exact_price, plum.item_accepts(:burger, 25.01) AS other_price,
-	plum.item_accepts(:pizza, 5) AS range_low, plum.item_accepts(:pizza, 100) AS range_high,
-	plum.item_accepts(:pizza, 100.01) AS above_range, plum.item_accepts(424242, 1) AS unknown_item;
+SELECT plum_internal.in_catalog(:bowl, :jersey) AS jersey_in_bowl, plum_internal.in_catalog(:bowl, :dive) AS dive_in_bowl,
+	plum_internal.in_catalog(:staff, :other_item) AS other_company_item;
+SELECT plum_internal.item_accepts(:burger, 25) AS exact_price, plum_internal.item_accepts(:burger, 25.01) AS other_price,
+	plum_internal.item_accepts(:pizza, 5) AS range_low, plum_internal.item_accepts(:pizza, 100) AS range_high,
+	plum_internal.item_accepts(:pizza, 100.01) AS above_range, plum_internal.item_accepts(424242, 1) AS unknown_item;
 SELECT pg_temp.try(format($$SELECT plum.curate(%s, true)$$, :bowl));
 SELECT pg_temp.try(format($$SELECT plum.curate(%s, true, %s, 'x')$$, :bowl, :pizza));
 SELECT pg_temp.try(format($$SELECT plum.curate(%s, true, %s)$$, :bowl, :other_item));
@@ -95,11 +85,11 @@ SELECT pg_temp.try($$SELECT plum.campaign_catalog(NULL)$$);
 SELECT pg_temp.try($$SELECT plum.set_item_active(999, true)$$);
 
 -- check_campaign, the gate codes and links pass through
-SELECT (plum.check_campaign(:boss, :bowl, 'codes')).name;
-SELECT pg_temp.try(format($$SELECT plum.check_campaign(%s, %s, 'links')$$, :boss, :bowl));
-SELECT pg_temp.try(format($$SELECT plum.check_campaign(%s, %s, 'codes')$$, :oboss, :bowl));
-SELECT pg_temp.try(format($$SELECT plum.check_campaign(%s, 999, 'codes')$$, :boss));
-SELECT pg_temp.try(format($$SELECT plum.check_campaign(999, %s, 'codes')$$, :bowl));
+SELECT (plum_internal.check_campaign(:boss, :bowl, 'codes')).name;
+SELECT pg_temp.try(format($$SELECT plum_internal.check_campaign(%s, %s, 'links')$$, :boss, :bowl));
+SELECT pg_temp.try(format($$SELECT plum_internal.check_campaign(%s, %s, 'codes')$$, :oboss, :bowl));
+SELECT pg_temp.try(format($$SELECT plum_internal.check_campaign(%s, 999, 'codes')$$, :boss));
+SELECT pg_temp.try(format($$SELECT plum_internal.check_campaign(999, %s, 'codes')$$, :bowl));
 SET plum.now = '2026-07-01 00:00:00+00';
-SELECT pg_temp.try(format($$SELECT plum.check_campaign(%s, %s, 'codes')$$, :boss, :bowl));
+SELECT pg_temp.try(format($$SELECT plum_internal.check_campaign(%s, %s, 'codes')$$, :boss, :bowl));
 SELECT name, state FROM plum.campaigns ORDER BY campaign_id;

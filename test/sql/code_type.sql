@@ -3,7 +3,7 @@
 \set SHOW_CONTEXT never
 
 -- the operators live in schema plum: qualified, or with plum on the path
-SELECT '7K3M-Q9XA-2BCD-S'::plum.code OPERATOR(plum.=) '7k3m q9xa 2bcd s';
+SELECT '7K3M-Q9XA-2BCD-S'::plum.code OPERATOR(pg_catalog.=) '7k3m q9xa 2bcd s';
 SET search_path = public, plum;
 
 -- 'ok <canonical text>' when t parses, else '<SQLSTATE> <detail>'
@@ -59,9 +59,9 @@ FROM (VALUES ('0000-0000-0010-*'), ('0000-0000-0011-~'), ('0000-0000-0012-$'),
 	('0000-0000-0013-='), ('0000-0000-0014-U'), ('0000-0000-0015-0')) AS t(v);
 
 -- the value and its wire form
-SELECT plum.code_send('0000-0000-0001-1');
-SELECT plum.code_send('ZZZZ-ZZZZ-ZZZZ-9');
-SELECT plum.code_send('VR5P-PEKP-8000-1') = int8send(1000000000000000000);
+SELECT plum_internal.code_send('0000-0000-0001-1');
+SELECT plum_internal.code_send('ZZZZ-ZZZZ-ZZZZ-9');
+SELECT plum_internal.code_send('VR5P-PEKP-8000-1') = int8send(1000000000000000000);
 
 --
 -- lenient spellings of 7K3M-Q9XA-2BCD-S
@@ -142,7 +142,7 @@ INSERT INTO sample_codes VALUES
 	('0000-0000-0001-1'), ('7K3M-Q9XA-2BCD-S'), ('VR5P-PEKP-8000-1'),
 	('ZZZZ-ZZZZ-ZZZZ-9'), ('G000-0000-0000-5'), ('0000-0000-0010-*'),
 	('0000-0000-0014-U'), ('0123-4567-89AB-Y');
-INSERT INTO sample_codes SELECT plum.code_random(25);
+INSERT INTO sample_codes SELECT plum_internal.code_random(25);
 
 -- the code as 13 bare symbols
 CREATE TEMP VIEW sample_symbols AS
@@ -198,7 +198,7 @@ FROM transpositions;
 -- NULLs, casts
 --
 SELECT NULL::plum.code IS NULL;
-SELECT count(*) FROM plum.code_random(NULL);
+SELECT count(*) FROM plum_internal.code_random(NULL);
 
 -- an 8-byte, pass-by-value, double-aligned type
 SELECT typlen, typbyval, typalign, typstorage
@@ -211,9 +211,13 @@ INSERT INTO code_text VALUES ('7k3m q9xa 2bcd s'::text, 'VR5P-PEKP-8000-1'::plum
 SELECT * FROM code_text;
 SELECT pg_temp.sqlstate_of($$INSERT INTO code_text (c) VALUES ('7K3M-Q9XA-2BCD-T'::text)$$);
 
--- implicit casts both ways with text: without plum on the search path a code column compares with
--- canonical text; with plum on it, code = text is ambiguous (42725): cast one side. None from bigint.
+-- code = text (and varchar) reads the text as a code, whatever the search path: the spelling does
+-- not matter and a bad check symbol is 22P02. None from bigint.
 SELECT pg_temp.sqlstate_of($$SELECT '7K3M-Q9XA-2BCD-S'::plum.code = '7K3M-Q9XA-2BCD-S'::text$$);
+SELECT '7K3M-Q9XA-2BCD-S'::plum.code = '7k3m q9xa 2bcd s'::text AS eq_text,
+	'7k3m q9xa 2bcd s'::varchar = '7K3M-Q9XA-2BCD-S'::plum.code AS varchar_eq,
+	'7K3M-Q9XA-2BCD-S'::plum.code <> 'VR5P-PEKP-8000-1'::text AS ne_text;
+SELECT pg_temp.sqlstate_of($$SELECT '7K3M-Q9XA-2BCD-S'::plum.code = '7K3M-Q9XA-2BCD-T'::text$$);
 SELECT pg_temp.sqlstate_of($$SELECT 1::bigint::plum.code$$);
 
 --
@@ -224,7 +228,7 @@ WITH v(a, b) AS (VALUES
 	('7K3M-Q9XA-2BCD-S', '7K3M-Q9XA-2BCD-S'),
 	('ZZZZ-ZZZZ-ZZZZ-9', 'G000-0000-0000-5'))
 SELECT a, b, a = b AS eq, a <> b AS ne, a < b AS lt, a <= b AS le,
-	a > b AS gt, a >= b AS ge, plum.code_cmp(a, b) AS cmp
+	a > b AS gt, a >= b AS ge, plum_internal.code_cmp(a, b) AS cmp
 FROM v;
 
 -- codes sort like their canonical text
@@ -248,16 +252,16 @@ ORDER BY am.amname;
 
 -- hash and extended hash agree on the low 32 bits with seed 0, as for bigint
 SELECT count(*) AS codes,
-	count(*) FILTER (WHERE plum.code_hash(c) = ((plum.code_hash_extended(c, 0) << 32) >> 32)::integer) AS agree,
-	count(*) FILTER (WHERE plum.code_hash(c) =
-		hashint8(('x' || encode(plum.code_send(c), 'hex'))::bit(64)::bigint)) AS as_bigint,
-	count(DISTINCT plum.code_hash_extended(c, 42)) = count(*) AS seeded
+	count(*) FILTER (WHERE plum_internal.code_hash(c) = ((plum_internal.code_hash_extended(c, 0) << 32) >> 32)::integer) AS agree,
+	count(*) FILTER (WHERE plum_internal.code_hash(c) =
+		hashint8(('x' || encode(plum_internal.code_send(c), 'hex'))::bit(64)::bigint)) AS as_bigint,
+	count(DISTINCT plum_internal.code_hash_extended(c, 42)) = count(*) AS seeded
 FROM sample_codes;
 
 -- every C function, operator, operator class and the type have a comment
 SELECT p.oid::regprocedure
 FROM pg_proc p
-WHERE p.pronamespace = 'plum'::regnamespace AND p.proname LIKE 'code\_%'
+WHERE p.pronamespace IN ('plum'::regnamespace, 'plum_internal'::regnamespace) AND p.proname LIKE 'code\_%'
 	AND obj_description(p.oid, 'pg_proc') IS NULL;
 SELECT o.oid::regoperator
 FROM pg_operator o
@@ -274,7 +278,7 @@ SELECT '/tmp/plum_code_type_' || pg_backend_pid() || '.bin' AS binfile \gset
 
 CREATE TEMP TABLE bin_out (c plum.code);
 INSERT INTO bin_out SELECT c FROM sample_codes;
-INSERT INTO bin_out SELECT plum.code_random(1000);
+INSERT INTO bin_out SELECT plum_internal.code_random(1000);
 COPY bin_out TO :'binfile' WITH (FORMAT binary);
 CREATE TEMP TABLE bin_in (c plum.code);
 COPY bin_in FROM :'binfile' WITH (FORMAT binary);
@@ -316,7 +320,7 @@ COPY (SELECT) TO PROGRAM :'rmcmd';
 -- btree
 --
 CREATE TEMP TABLE idx (id integer, c plum.code);
-INSERT INTO idx SELECT i, c FROM plum.code_random(5000) WITH ORDINALITY AS r(c, i);
+INSERT INTO idx SELECT i, c FROM plum_internal.code_random(5000) WITH ORDINALITY AS r(c, i);
 INSERT INTO idx VALUES (0, '7K3M-Q9XA-2BCD-S');
 CREATE UNIQUE INDEX idx_c ON idx (c);
 VACUUM ANALYZE idx;
@@ -373,17 +377,17 @@ RESET enable_bitmapscan;
 --
 -- generation
 --
-SELECT pg_typeof(plum.code_random());
-SELECT plum.code_random() <> plum.code_random() AS differ;
-SELECT pg_temp.sqlstate_of('SELECT plum.code_random(-1)');
-SELECT plum.code_random(-1);
-SELECT count(*) FROM plum.code_random(0);
-SELECT count(*) FROM plum.code_random(1);
-SELECT count(*) FROM plum.code_random(1023);
-SELECT count(*) FROM plum.code_random(1025);
-SELECT count(*) FROM (SELECT plum.code_random(3)) t;	-- in the select list
+SELECT pg_typeof(plum_internal.code_random());
+SELECT plum_internal.code_random() <> plum_internal.code_random() AS differ;
+SELECT pg_temp.sqlstate_of('SELECT plum_internal.code_random(-1)');
+SELECT plum_internal.code_random(-1);
+SELECT count(*) FROM plum_internal.code_random(0);
+SELECT count(*) FROM plum_internal.code_random(1);
+SELECT count(*) FROM plum_internal.code_random(1023);
+SELECT count(*) FROM plum_internal.code_random(1025);
+SELECT count(*) FROM (SELECT plum_internal.code_random(3)) t;	-- in the select list
 
-CREATE TEMP TABLE random_codes AS SELECT c FROM plum.code_random(100000) AS c;
+CREATE TEMP TABLE random_codes AS SELECT c FROM plum_internal.code_random(100000) AS c;
 SELECT count(*) AS codes, count(DISTINCT c) AS distinct_codes
 FROM random_codes;
 
@@ -396,7 +400,7 @@ FROM random_codes;
 -- all 60 bits are random (each set in about half the codes; 0.48..0.52 is
 -- over 12 standard deviations wide) and the top 4 are always clear
 WITH v AS (
-	SELECT ('x' || encode(plum.code_send(c), 'hex'))::bit(64)::bigint AS v
+	SELECT ('x' || encode(plum_internal.code_send(c), 'hex'))::bit(64)::bigint AS v
 	FROM random_codes)
 SELECT bit < 60 AS value_bit,
 	count(*) AS bits,
@@ -413,5 +417,5 @@ SELECT count(DISTINCT right(c::text, 1)) AS check_symbols FROM random_codes;
 
 -- a set of codes is usable in one statement with a unique index
 CREATE TEMP TABLE issued (c plum.code PRIMARY KEY);
-INSERT INTO issued SELECT plum.code_random(10000);
+INSERT INTO issued SELECT plum_internal.code_random(10000);
 SELECT count(*) FROM issued;

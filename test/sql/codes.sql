@@ -70,7 +70,7 @@ SELECT state, count(*), sum(balance) AS value, min(denomination) AS denomination
 	bool_and(admin_id = :boss) AS by_boss, bool_and(campaign_id = :spring) AS spring, min(currency) AS currency
 	FROM plum.codes GROUP BY state;
 SELECT pool FROM plum.admins WHERE admin_id = :boss;
-SELECT kind, amount, admin_id = :boss AS by_boss, campaign_id = :spring AS spring, note FROM plum.journal WHERE kind = 'code_issue';
+SELECT kind, amount, admin_id = :boss AS by_boss, campaign_id = :spring AS spring, note FROM plum_internal.journal WHERE kind = 'code_issue';
 SELECT plum.code_balance((pg_temp.ks(1))[1]) AS code_1;
 SELECT plum.code_balance(lower((pg_temp.ks(2))[1]::text)::plum.code) AS code_2_lower_case;
 SELECT pg_temp.issue(:boss, :forever, 50, 4);
@@ -100,13 +100,13 @@ SELECT pg_temp.try(format($$SELECT plum.issue_codes(%s, %s, 10, -3)$$, :boss, :s
 SELECT pg_temp.try(format($$SELECT plum.issue_codes(%s, %s, 10, 1000001)$$, :boss, :spring));
 SELECT pg_temp.try(format($$SELECT plum.issue_codes(%s, %s, 10, 11)$$, :small, :spring));
 SELECT count(*) AS codes, (SELECT pool FROM plum.admins WHERE admin_id = :small) AS small_pool,
-	(SELECT count(*) FROM plum.journal WHERE kind = 'code_issue') AS issue_entries FROM plum.issued_code;
+	(SELECT count(*) FROM plum_internal.journal WHERE kind = 'code_issue') AS issue_entries FROM plum_internal.issued_code;
 SELECT pg_temp.try(format($$SELECT plum.issue_codes(%s, %s, 10, 10)$$, :small, :spring));
 SELECT pool FROM plum.admins WHERE admin_id = :small;
 
 -- a drawn code that is taken, or drawn twice, is skipped (issue_codes then draws the shortfall again)
 BEGIN;
-SELECT cardinality(plum.insert_codes(:acme, :spring, :boss, 10, plum.now(), NULL,
+SELECT cardinality(plum_internal.insert_codes(:acme, :spring, :boss, 10, plum.now(), NULL,
 	pg_temp.ks(1) || '7K3M-Q9XA-2BCD-S'::plum.code || '7K3M-Q9XA-2BCD-S'::plum.code || '0000-0000-0001-1'::plum.code)) AS inserted;
 SELECT plum.code_balance('7K3M-Q9XA-2BCD-S') AS new_code, plum.code_balance((pg_temp.ks(1))[1]) AS code_1_untouched;
 ROLLBACK;
@@ -124,7 +124,7 @@ SELECT * FROM pg_temp.redeem('{1}', 0.5);
 SELECT * FROM pg_temp.state(1);
 SELECT pg_temp.try(format($$SELECT plum.redeem_codes(%L, 1)$$, pg_temp.ks(1)));
 SELECT k.n, j.amount, j.balance_after, j.reference, j.campaign_id = :spring AS spring, j.item_id, j.admin_id
-	FROM plum.journal j JOIN pg_temp.k ON k.c = j.code WHERE j.kind = 'code_redeem' ORDER BY j.entry_id;
+	FROM plum_internal.journal j JOIN pg_temp.k ON k.c = j.code WHERE j.kind = 'code_redeem' ORDER BY j.entry_id;
 
 -- several codes: applied in the order given, each drained before the next, only as far as needed
 SELECT * FROM pg_temp.redeem('{3,2}', 15, ref => 'order-2');
@@ -135,7 +135,7 @@ SELECT * FROM pg_temp.redeem('{6,2,4}', 11);
 SELECT * FROM pg_temp.state(2, 4, 6);
 SELECT * FROM pg_temp.redeem('{2,4,5}', 20.00);
 SELECT * FROM pg_temp.state(2, 4, 5);
-SELECT count(*) AS redeem_entries FROM plum.journal WHERE kind = 'code_redeem';
+SELECT count(*) AS redeem_entries FROM plum_internal.journal WHERE kind = 'code_redeem';
 
 -- refusals change nothing
 SELECT pg_temp.try($$SELECT plum.redeem_codes(NULL, 1)$$);
@@ -156,7 +156,7 @@ SELECT pg_temp.try(format($$SELECT plum.redeem_codes(%L, 50.01)$$, pg_temp.ks(7)
 SELECT pg_temp.try(format($$SELECT plum.redeem_codes(%L, 100.01)$$, pg_temp.ks(7, 8)));
 SELECT pg_temp.try(format($$SELECT plum.redeem_codes(%L, 1, 777777)$$, pg_temp.ks(7)));
 SELECT * FROM pg_temp.state(7, 8, 18);
-SELECT count(*) AS redeem_entries FROM plum.journal WHERE kind = 'code_redeem';
+SELECT count(*) AS redeem_entries FROM plum_internal.journal WHERE kind = 'code_redeem';
 
 -- items: the item must be in each code's campaign catalog
 SELECT pg_temp.try(format($$SELECT plum.redeem_codes(%L, 1, %s)$$, pg_temp.ks(7), :sushi));
@@ -164,7 +164,7 @@ SELECT pg_temp.try(format($$SELECT plum.redeem_codes(%L, 1, %s)$$, pg_temp.ks(7,
 SELECT pg_temp.try(format($$SELECT plum.redeem_codes(%L, 1, %s)$$, pg_temp.ks(15, 7), :pizza));
 SELECT * FROM pg_temp.redeem('{15}', 5, :pizza);
 SELECT * FROM pg_temp.redeem('{7,8}', 25, :book, 'order-3');
-SELECT k.n, j.amount, j.item_id = :book AS book, j.reference FROM plum.journal j JOIN pg_temp.k ON k.c = j.code
+SELECT k.n, j.amount, j.item_id = :book AS book, j.reference FROM plum_internal.journal j JOIN pg_temp.k ON k.c = j.code
 	WHERE j.kind = 'code_redeem' AND j.item_id IS NOT NULL ORDER BY j.entry_id;
 
 -- idempotency: a retry returns the first call's rows and changes nothing; other arguments: PU006
@@ -176,7 +176,7 @@ SELECT pg_temp.try(format($$SELECT plum.redeem_codes(%L, 61, NULL, 'order-4', 'k
 SELECT pg_temp.try(format($$SELECT plum.redeem_codes(%L, 60, NULL, 'order-4', 'key-1')$$, pg_temp.ks(10, 9)));
 SELECT pg_temp.try(format($$SELECT plum.redeem_codes(%L, 60, NULL, 'order-5', 'key-1')$$, pg_temp.ks(9, 10)));
 SELECT pg_temp.try(format($$SELECT plum.redeem_codes(%L, 1, NULL, NULL, '')$$, pg_temp.ks(10)));
-SELECT count(*) AS key_1_entries FROM plum.journal WHERE idempotency_key = 'key-1';
+SELECT count(*) AS key_1_entries FROM plum_internal.journal WHERE idempotency_key = 'key-1';
 SELECT * FROM pg_temp.redeem('{10}', 1, key => 'key-2');
 SELECT * FROM pg_temp.state(9, 10);
 -- the key is per company
@@ -213,7 +213,7 @@ SELECT pg_temp.try(format($$SELECT plum.redeem_codes(%L, 1)$$, pg_temp.ks(23)));
 SELECT pg_temp.try(format($$SELECT plum.mark_codes_distributed(%L)$$, pg_temp.ks(23)));
 SELECT * FROM pg_temp.state(16, 17, 23);
 SELECT k.n, j.amount, j.admin_id, j.campaign_id = :spring AS spring, j.balance_after, j.note
-	FROM plum.journal j JOIN pg_temp.k ON k.c = j.code WHERE j.kind = 'code_cancel' ORDER BY j.entry_id;
+	FROM plum_internal.journal j JOIN pg_temp.k ON k.c = j.code WHERE j.kind = 'code_cancel' ORDER BY j.entry_id;
 SELECT plum.code_balance((pg_temp.ks(23))[1]) AS cancelled_balance;
 
 -- expiry is exact to the instant
@@ -234,7 +234,7 @@ SELECT plum.cancel_codes(:boss, pg_temp.ks(13, 14)) AS returned_after_expiry;
 SELECT plum.expire_codes() AS expired;
 SELECT plum.expire_codes() AS expired_again;
 SELECT * FROM pg_temp.state(11, 12, 13, 14);
-SELECT k.n, j.amount, j.balance_after, j.campaign_id = :short AS short FROM plum.journal j JOIN pg_temp.k ON k.c = j.code
+SELECT k.n, j.amount, j.balance_after, j.campaign_id = :short AS short FROM plum_internal.journal j JOIN pg_temp.k ON k.c = j.code
 	WHERE j.kind = 'code_expire' ORDER BY k.n;
 SET plum.now = '2026-06-01 00:00:00+00';
 SELECT state, count(*) FROM plum.codes GROUP BY state ORDER BY state;
@@ -250,29 +250,29 @@ SELECT obj_description('plum.codes'::regclass, 'pg_class') IS NOT NULL AS view_d
 	count(*) FILTER (WHERE col_description('plum.codes'::regclass, attnum) IS NULL) AS undocumented_columns,
 	string_agg(attname, ', ' ORDER BY attnum) AS columns
 	FROM pg_attribute WHERE attrelid = 'plum.codes'::regclass AND attnum > 0;
-SELECT count(*) FILTER (WHERE col_description('plum.issued_code'::regclass, attnum) IS NULL) AS undocumented_table_columns
-	FROM pg_attribute WHERE attrelid = 'plum.issued_code'::regclass AND attnum > 0 AND NOT attisdropped;
+SELECT count(*) FILTER (WHERE col_description('plum_internal.issued_code'::regclass, attnum) IS NULL) AS undocumented_table_columns
+	FROM pg_attribute WHERE attrelid = 'plum_internal.issued_code'::regclass AND attnum > 0 AND NOT attisdropped;
 SELECT p.oid::regprocedure AS function, obj_description(p.oid, 'pg_proc') IS NOT NULL AS documented, p.prosecdef AS security_definer,
 	has_function_privilege('plum_admin', p.oid, 'EXECUTE') AS plum_admin,
 	has_function_privilege('plum_app', p.oid, 'EXECUTE') AS plum_app,
 	has_function_privilege('plum_reader', p.oid, 'EXECUTE') AS plum_reader
-	FROM pg_proc p WHERE p.pronamespace = 'plum'::regnamespace
+	FROM pg_proc p WHERE p.pronamespace IN ('plum'::regnamespace, 'plum_internal'::regnamespace)
 	AND p.proname IN ('issue_codes', 'insert_codes', 'code_balance', 'lock_codes', 'redeem_codes', 'mark_codes_distributed',
 		'cancel_codes', 'expire_codes', 'verify_codes')
 	ORDER BY p.proname;
 SELECT has_table_privilege('plum_reader', 'plum.codes', 'SELECT') AS reader_sees_codes,
-	has_table_privilege('plum_app', 'plum.issued_code', 'SELECT') AS app_reads_table;
+	has_table_privilege('plum_app', 'plum_internal.issued_code', 'SELECT') AS app_reads_table;
 
 -- verify(): consistent, and a tampered balance is reported
 SELECT * FROM plum.verify();
-SELECT * FROM plum.verify_codes(:acme);
+SELECT * FROM plum_internal.verify_codes(:acme);
 BEGIN;
-UPDATE plum.issued_code SET balance = balance - 1 WHERE code = (pg_temp.ks(7))[1];
+UPDATE plum_internal.issued_code SET balance = balance - 1 WHERE code = (pg_temp.ks(7))[1];
 SELECT company_id = :acme AS acme, check_name, regexp_replace(detail, '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z*~$=]', '<code>') AS detail
 	FROM plum.verify();
 ROLLBACK;
 BEGIN;
-DELETE FROM plum.issued_code WHERE code = (pg_temp.ks(19))[1];
+DELETE FROM plum_internal.issued_code WHERE code = (pg_temp.ks(19))[1];
 SELECT company_id = :yen AS yen, check_name, detail FROM plum.verify();
 ROLLBACK;
 SELECT count(*) AS problems FROM plum.verify();

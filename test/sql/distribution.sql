@@ -23,18 +23,18 @@ $$;
 -- state(): what must not move when a call is refused
 CREATE FUNCTION pg_temp.state() RETURNS text LANGUAGE sql AS $$
 	SELECT format('deliveries %s (%s), journal %s, pools %s, distributed codes %s',
-		(SELECT count(*) FROM plum.delivery),
+		(SELECT count(*) FROM plum_internal.delivery),
 		(SELECT md5(string_agg(concat_ws(' ', delivery_id, state, attempts, claimed_by, lease_until, next_attempt_at, last_error), ',' ORDER BY delivery_id))
-			FROM plum.delivery),
-		(SELECT count(*) FROM plum.journal),
-		(SELECT string_agg(pool::text, '/' ORDER BY admin_id) FROM plum.admin),
-		(SELECT count(*) FROM plum.issued_code WHERE distributed_at IS NOT NULL))
+			FROM plum_internal.delivery),
+		(SELECT count(*) FROM plum_internal.journal),
+		(SELECT string_agg(pool::text, '/' ORDER BY admin_id) FROM plum_internal.admin),
+		(SELECT count(*) FROM plum_internal.issued_code WHERE distributed_at IS NOT NULL))
 $$;
 CREATE FUNCTION pg_temp.show(first bigint DEFAULT 1)
 	RETURNS TABLE(id bigint, channel text, destination text, reward text, state text, attempts integer, message text)
 	LANGUAGE sql AS $$
 	SELECT d.delivery_id, d.channel, d.destination, d.reward, d.state, d.attempts, pg_temp.mask(d.message)
-	FROM plum.delivery d WHERE d.delivery_id >= first ORDER BY d.delivery_id
+	FROM plum_internal.delivery d WHERE d.delivery_id >= first ORDER BY d.delivery_id
 $$;
 SET TimeZone = 'UTC';
 SET plum.now = '2026-01-01 09:00:00+00';
@@ -61,7 +61,7 @@ SELECT pool FROM plum.admins ORDER BY admin_id;
 SELECT plum.distribute(:boss, 'email', ' Alice@Example.COM', 'Hi {{ name }}, {{amount}} for you until {{expires_at}}. {{company}} ({{currency}}) {{team}}',
 	points => 25, vars => '{"name": "Alice", "team": "Ops"}') AS d1 \gset
 SELECT * FROM pg_temp.show();
-SELECT d.lot_id = l.lot_id AS lot_of_the_grant, l.amount, l.expires_at FROM plum.delivery d
+SELECT d.lot_id = l.lot_id AS lot_of_the_grant, l.amount, l.expires_at FROM plum_internal.delivery d
 	JOIN plum.point_lots l ON l.recipient = d.recipient WHERE d.delivery_id = :d1;
 SELECT kind, amount, note FROM plum.ledger WHERE kind = 'give';
 -- points to another recipient than the destination (an on_screen session): the recipient is required
@@ -78,13 +78,13 @@ SELECT plum.distribute(:boss, 'api', 'user:77', '{{code}} ({{amount}}) expires {
 -- a link, with a base URL
 SELECT plum.distribute(:boss, 'sms', '+14155550100', 'Pick a gift: {{link}} ({{amount}}, until {{expires_at}})',
 	link => :'link1', vars => '{"link_base": "https://gifts.acme.test/r/"}') AS d5 \gset
-SELECT d.token = :'link1' AS references_token FROM plum.delivery d WHERE d.delivery_id = :d5;
+SELECT d.token = :'link1' AS references_token FROM plum_internal.delivery d WHERE d.delivery_id = :d5;
 -- the qr channel carries the QR of the link (with its base) or of the one code
 SELECT plum.distribute(:boss, 'qr', 'kiosk-1', 'Scan me: {{link}}', link => :'link2', vars => '{"link_base": "https://g.test/"}') AS d6 \gset
 SELECT plum.distribute(:boss, 'qr', 'kiosk-1', 'Scan me: {{code}}', codes => ARRAY[(SELECT c FROM pg_temp.k WHERE n = 2)]) AS d7 \gset
 SELECT d.delivery_id, d.qr_svg = plum.qr_svg(CASE WHEN d.token IS NOT NULL THEN 'https://g.test/' || d.token ELSE d.codes[1]::text END) AS qr_of_payload
-	FROM plum.delivery d WHERE d.channel = 'qr' ORDER BY 1;
-SELECT count(*) AS qr_elsewhere FROM plum.delivery WHERE channel <> 'qr' AND qr_svg IS NOT NULL;
+	FROM plum_internal.delivery d WHERE d.channel = 'qr' ORDER BY 1;
+SELECT count(*) AS qr_elsewhere FROM plum_internal.delivery WHERE channel <> 'qr' AND qr_svg IS NOT NULL;
 SELECT * FROM pg_temp.show();
 SELECT * FROM plum.verify();
 
@@ -189,7 +189,7 @@ SELECT pg_temp.try($$SELECT * FROM plum.claim_deliveries('email', 'w1', NULL)$$)
 SELECT pg_temp.try($$SELECT * FROM plum.claim_deliveries('pigeon', 'w1', 5)$$);
 SELECT pg_temp.try($$SELECT * FROM plum.claim_deliveries('email', '', 5)$$);
 SELECT pg_temp.try($$SELECT * FROM plum.claim_deliveries('email', 'w1', 5, '-1 minute')$$);
-SELECT count(*) AS claimed_by_nobody FROM plum.delivery WHERE claimed_by IS NOT NULL;
+SELECT count(*) AS claimed_by_nobody FROM plum_internal.delivery WHERE claimed_by IS NOT NULL;
 SELECT delivery_id, destination, attempts, lease_until FROM plum.claim_deliveries('email', 'w1', 1, '10 minutes');
 SELECT delivery_id, destination, attempts, lease_until FROM plum.claim_deliveries('email', 'w2', 100);
 SELECT count(*) AS nothing_left FROM plum.claim_deliveries('email', 'w3', 100);
@@ -207,22 +207,22 @@ SELECT pg_temp.try($$SELECT plum.report_delivery(NULL, 'w1', 'sent')$$);
 SELECT pg_temp.try(format($$SELECT plum.report_delivery(%s, NULL, 'sent')$$, :s1));
 SELECT pg_temp.try(format($$SELECT plum.report_deliveries(ARRAY[%s, %s], 'w2', 'sent')$$, :s1, :d1));
 SELECT pg_temp.state() = :'before' AS nothing_changed;
-SELECT state, claimed_by FROM plum.delivery WHERE delivery_id = :s1;
+SELECT state, claimed_by FROM plum_internal.delivery WHERE delivery_id = :s1;
 -- failures: retried after 1, 2, 4, 8 minutes, then failed for good at the 5th attempt
 SELECT plum.report_delivery(:s1, 'w2', 'failed', 'smtp 451 try later');
-SELECT next_attempt_at, last_error FROM plum.delivery WHERE delivery_id = :s1;
+SELECT next_attempt_at, last_error FROM plum_internal.delivery WHERE delivery_id = :s1;
 SELECT count(*) AS not_due_yet FROM plum.claim_deliveries('email', 'w2', 100) WHERE delivery_id = :s1;
 SET plum.now = '2026-03-01 12:01:30+00';
 SELECT delivery_id = :s1 AS retried, attempts FROM plum.claim_deliveries('email', 'w2', 100);
 SELECT plum.report_delivery(:s1, 'w2', 'failed', 'smtp 451 again');
-SELECT next_attempt_at FROM plum.delivery WHERE delivery_id = :s1;
+SELECT next_attempt_at FROM plum_internal.delivery WHERE delivery_id = :s1;
 SET plum.now = '2026-03-01 12:03:30+00';
 SELECT attempts FROM plum.claim_deliveries('email', 'w2', 100);
 SELECT plum.report_delivery(:s1, 'w2', 'failed', 'smtp 451 3');
 SET plum.now = '2026-03-01 12:07:30+00';
 SELECT attempts FROM plum.claim_deliveries('email', 'w2', 100);
 SELECT plum.report_delivery(:s1, 'w2', 'failed', 'smtp 451 4');
-SELECT next_attempt_at FROM plum.delivery WHERE delivery_id = :s1;
+SELECT next_attempt_at FROM plum_internal.delivery WHERE delivery_id = :s1;
 SET plum.now = '2026-03-01 12:15:30+00';
 SELECT attempts FROM plum.claim_deliveries('email', 'w2', 100);
 SELECT plum.report_delivery(:s1, 'w2', 'failed', 'smtp 550 final');
@@ -244,9 +244,9 @@ SELECT plum.distribute(:boss, 'api', 'user:9', 'Hello {{code}}', codes => ARRAY[
 SELECT count(*) FROM (SELECT plum.claim_deliveries('api', 'crashy', 10, '1 second') FROM generate_series(1, 5) g
 	WHERE set_config('plum.now', (timestamptz '2026-03-02 00:01:00+00' + g * interval '1 minute')::text, false) IS NOT NULL) AS s;
 SET plum.now = '2026-03-02 00:10:00+00';
-SELECT attempts, state FROM plum.delivery WHERE delivery_id = :dd;
+SELECT attempts, state FROM plum_internal.delivery WHERE delivery_id = :dd;
 SELECT plum.release_deliveries() AS released;
-SELECT state, attempts, last_error FROM plum.delivery WHERE delivery_id = :dd;
+SELECT state, attempts, last_error FROM plum_internal.delivery WHERE delivery_id = :dd;
 SELECT company_id, channel, state, deliveries, claimable FROM plum.delivery_queue ORDER BY 1, 2, 3;
 
 -- expiry reminders: one per recipient and live lot expiring within the window, never twice
@@ -282,7 +282,7 @@ SELECT pg_temp.state() = :'before' AS nothing_changed;
 SELECT plum.distribute_bulk(:boss, 'email', ARRAY['x1@example.com', 'X2@example.com', 'x1@example.com'], 'Hi {{name}}: {{amount}} until {{expires_at}}',
 	points => ARRAY[1, 2.5, 3], vars => '{"name": "friend"}', vars_each => ARRAY['{"name": "Xavier"}', NULL, '{}']::jsonb[]) AS ids \gset
 SELECT * FROM pg_temp.show((:'ids'::bigint[])[1]);
-SELECT d.delivery_id, j.kind, j.amount, j.recipient FROM plum.delivery d JOIN plum.journal j ON j.entry_id = d.lot_id
+SELECT d.delivery_id, j.kind, j.amount, j.recipient FROM plum_internal.delivery d JOIN plum_internal.journal j ON j.entry_id = d.lot_id
 	WHERE d.delivery_id = ANY (:'ids'::bigint[]) ORDER BY 1;
 SELECT plum.points_balance(:acme, 'x1@example.com') AS x1, plum.points_balance(:acme, 'x2@example.com') AS x2;
 -- scheduled bulk reserves; one QR per code
@@ -290,7 +290,7 @@ SELECT cardinality(plum.distribute_bulk(:boss, 'sms', ARRAY['+14155550001', '+14
 	send_at => '2027-01-01 00:00+00')) AS scheduled;
 SELECT cardinality(plum.distribute_bulk(:boss, 'qr', ARRAY['k1', 'k2'], '{{code}} {{amount}}',
 	codes => (SELECT array_agg(c ORDER BY n) FROM pg_temp.k WHERE n IN (7, 8)))) AS qrs;
-SELECT bool_and(d.qr_svg = plum.qr_svg(d.codes[1]::text)) AS qr_of_each_code FROM plum.delivery d WHERE d.channel = 'qr' AND d.destination IN ('k1', 'k2');
+SELECT bool_and(d.qr_svg = plum.qr_svg(d.codes[1]::text)) AS qr_of_each_code FROM plum_internal.delivery d WHERE d.channel = 'qr' AND d.destination IN ('k1', 'k2');
 SELECT count(*) AS empty FROM unnest(plum.distribute_bulk(:boss, 'email', '{}', 'x', points => '{}'));
 SELECT reward, reserved FROM plum.scheduled_deliveries ORDER BY delivery_id;
 SELECT * FROM plum.verify();
@@ -307,11 +307,11 @@ RESET ROLE;
 
 -- verify() sees a scheduled grant whose reservation does not match the ledger
 BEGIN;
-UPDATE plum.delivery SET amount = amount + 1 WHERE state = 'scheduled' AND amount = 10;
+UPDATE plum_internal.delivery SET amount = amount + 1 WHERE state = 'scheduled' AND amount = 10;
 SELECT * FROM plum.verify();
 ROLLBACK;
 BEGIN;
-UPDATE plum.delivery SET state = 'cancelled' WHERE state = 'scheduled' AND amount = 20;
+UPDATE plum_internal.delivery SET state = 'cancelled' WHERE state = 'scheduled' AND amount = 20;
 SELECT * FROM plum.verify();
 ROLLBACK;
 SELECT * FROM plum.verify();

@@ -5,23 +5,13 @@
 DROP EXTENSION plum;
 CREATE EXTENSION plum;
 \set SHOW_CONTEXT never
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	v_detail text;
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' | ' || nullif(v_detail, ''), '');
-END
-$$;
+\i test/include/try.sql
 -- what creating links must never change: pools, creations, billing, points movements
 CREATE FUNCTION pg_temp.untouched() RETURNS TABLE(pools numeric, created numeric, billed bigint, value_movements bigint)
 	LANGUAGE sql AS $$
 	SELECT (SELECT sum(pool) FROM plum.admins), (SELECT sum(created) FROM plum.admins),
 		(SELECT count(*) FROM plum.billing),
-		(SELECT count(*) FROM plum.journal WHERE kind NOT IN ('create', 'link_create'))
+		(SELECT count(*) FROM plum_internal.journal WHERE kind NOT IN ('create', 'link_create'))
 $$;
 SET TimeZone = 'UTC';
 SET plum.now = '2026-01-01 09:00:00+00';
@@ -52,12 +42,12 @@ SELECT plum.add_item(:rival, 'gift_card', 'Amazon', 'Amazon 25', 'shopping', pri
 
 -- tokens: 32 characters of base64url from the CSPRNG, all distinct, every symbol in use
 SELECT length(t) AS length, t ~ '^[A-Za-z0-9_-]{32}$' AS base64url
-	FROM plum.link_token() AS t;
+	FROM plum_internal.link_token() AS t;
 SELECT count(*) AS tokens, count(DISTINCT t) AS distinct_tokens, bool_and(t ~ '^[A-Za-z0-9_-]{32}$') AS all_base64url,
 		count(DISTINCT substr(t, 32, 1)) > 1 AS last_symbol_varies
-	FROM (SELECT plum.link_token() AS t FROM generate_series(1, 2000)) AS g;
+	FROM (SELECT plum_internal.link_token() AS t FROM generate_series(1, 2000)) AS g;
 SELECT count(DISTINCT s) AS symbols_used
-	FROM (SELECT plum.link_token() AS t FROM generate_series(1, 200)) AS g,
+	FROM (SELECT plum_internal.link_token() AS t FROM generate_series(1, 200)) AS g,
 		LATERAL regexp_split_to_table(t, '') AS s;
 
 -- creating links bills nothing and takes nothing from any pool
@@ -79,10 +69,10 @@ SELECT * FROM pg_temp.untouched();
 SELECT pool, created FROM plum.admins WHERE admin_id = :boss;
 -- one link_create row per link: value, creator, campaign, token, recipient
 SELECT kind, amount, admin_id = :boss AS by_boss, campaign_id = :camp AS camp, recipient, reference, item_id
-	FROM plum.journal WHERE token = :'tok_alice';
-SELECT kind, count(*), sum(amount) FROM plum.journal WHERE kind LIKE 'link%' GROUP BY kind;
-SELECT admin_id = :clerk AS by_clerk FROM plum.journal WHERE token = :'tok_nike';
-SELECT count(*) AS links, count(*) FILTER (WHERE recipient IS NULL) AS unaddressed FROM plum.link;
+	FROM plum_internal.journal WHERE token = :'tok_alice';
+SELECT kind, count(*), sum(amount) FROM plum_internal.journal WHERE kind LIKE 'link%' GROUP BY kind;
+SELECT admin_id = :clerk AS by_clerk FROM plum_internal.journal WHERE token = :'tok_nike';
+SELECT count(*) AS links, count(*) FILTER (WHERE recipient IS NULL) AS unaddressed FROM plum_internal.link;
 
 -- bad creations change nothing
 SELECT pg_temp.try(format($$SELECT plum.create_link(NULL, %s, 25)$$, :camp));
@@ -99,7 +89,7 @@ SELECT pg_temp.try(format($$SELECT plum.create_link(%s, 777777, 25)$$, :boss));
 SELECT pg_temp.try(format($$SELECT plum.create_link(%s, %s, 25)$$, :boss, :rcamp));
 SELECT pg_temp.try(format($$SELECT plum.create_link(%s, %s, 25)$$, :boss, :codes));
 SELECT pg_temp.try(format($$SELECT plum.create_link(%s, %s, 25, 'alice@')$$, :boss, :camp));
-SELECT count(*) AS links_unchanged FROM plum.link;
+SELECT count(*) AS links_unchanged FROM plum_internal.link;
 
 -- redemption refusals: nothing changes
 SELECT pg_temp.try(format($$SELECT plum.redeem_link(NULL, %s)$$, :amazon));
@@ -132,7 +122,7 @@ SELECT company_id = :acme AS acme, at, kind, amount, reference, token = :'tok_al
 		campaign_id = :camp AS camp, item_id = :amazon AS amazon, currency
 	FROM plum.billing WHERE billing_id = :b_alice;
 SELECT kind, amount, recipient, reference, item_id = :amazon AS amazon, campaign_id = :camp AS camp, admin_id
-	FROM plum.journal WHERE entry_id = :b_alice;
+	FROM plum_internal.journal WHERE entry_id = :b_alice;
 SELECT value, recipient, state, redeemed_at, item_id = :amazon AS amazon, reference, billing_id = :b_alice AS billing
 	FROM plum.links WHERE token = :'tok_alice';
 -- once only, whatever the item; a rolled-back redemption leaves the link active
@@ -143,7 +133,7 @@ SELECT plum.redeem_link(:'tok_nike', :nike) > 0 AS redeemed;
 ROLLBACK;
 SELECT state, redeemed_at FROM plum.links WHERE token = :'tok_nike';
 SELECT plum.redeem_link(:'tok_nike', :nike, 'order-3') AS b_nike \gset
-SELECT :b_nike = max(entry_id) AS billing_is_the_last_entry, :b_nike > :b_alice AS after_alice FROM plum.journal;
+SELECT :b_nike = max(entry_id) AS billing_is_the_last_entry, :b_nike > :b_alice AS after_alice FROM plum_internal.journal;
 
 -- a flexible item whose range holds the link's value, bounds included
 SELECT plum.redeem_link(:'tok_anon', :uber) > :b_alice AS redeemed;
@@ -166,7 +156,7 @@ SET plum.now = '2026-02-02 08:00:00+00';
 SELECT plum.cancel_link(:clerk, :'tok_cancel');
 SELECT value, recipient, state, cancelled_at, redeemed_at, billing_id FROM plum.links WHERE token = :'tok_cancel';
 SELECT kind, amount, admin_id = :clerk AS by_clerk, recipient, campaign_id = :open AS open
-	FROM plum.journal WHERE token = :'tok_cancel' ORDER BY entry_id;
+	FROM plum_internal.journal WHERE token = :'tok_cancel' ORDER BY entry_id;
 SELECT pg_temp.try(format($$SELECT plum.cancel_link(%s, %L)$$, :boss, :'tok_cancel'));
 SELECT pg_temp.try(format($$SELECT plum.redeem_link(%L, %s)$$, :'tok_cancel', :amazon));
 SELECT * FROM pg_temp.untouched();
@@ -217,11 +207,11 @@ SELECT admin_id, pool, created FROM plum.admins ORDER BY admin_id;
 -- verify(): consistent; then tamper as superuser inside a transaction and see it reported
 SELECT * FROM plum.verify();
 SELECT * FROM plum.verify(:acme);
-SELECT * FROM plum.verify_links();
+SELECT * FROM plum_internal.verify_links();
 BEGIN;
-UPDATE plum.link SET state = 'cancelled', cancelled_at = plum.now() WHERE token = :'tok_rival';
-UPDATE plum.link SET value = 26 WHERE token = :'c2';
-INSERT INTO plum.journal (company_id, at, kind, amount, token, item_id)
+UPDATE plum_internal.link SET state = 'cancelled', cancelled_at = plum.now() WHERE token = :'tok_rival';
+UPDATE plum_internal.link SET value = 26 WHERE token = :'c2';
+INSERT INTO plum_internal.journal (company_id, at, kind, amount, token, item_id)
 	VALUES (:acme, plum.now(), 'link_redeem', 99, :'tok_max', :uber);
 SELECT company_id, check_name, replace(replace(replace(detail, :'tok_rival', '<rival>'), :'c2', '<c2>'), :'tok_max', '<max>') AS detail
 	FROM plum.verify();
@@ -235,15 +225,15 @@ SELECT has_function_privilege('plum_app', 'plum.redeem_link(text, bigint, text)'
 	has_function_privilege('plum_admin', 'plum.create_link(bigint, bigint, numeric, plum.recipient)', 'EXECUTE') AS admin_creates,
 	has_function_privilege('plum_admin', 'plum.cancel_link(bigint, text)', 'EXECUTE') AS admin_cancels,
 	has_function_privilege('plum_reader', 'plum.redeem_link(text, bigint, text)', 'EXECUTE') AS reader_redeems,
-	has_function_privilege('plum_admin', 'plum.link_token()', 'EXECUTE') AS admin_draws_tokens,
+	has_function_privilege('plum_admin', 'plum_internal.link_token()', 'EXECUTE') AS admin_draws_tokens,
 	has_table_privilege('plum_reader', 'plum.links', 'SELECT') AS reader_links,
 	has_table_privilege('plum_reader', 'plum.billing', 'SELECT') AS reader_billing,
-	has_table_privilege('plum_admin', 'plum.link', 'SELECT') AS admin_reads_table;
+	has_table_privilege('plum_admin', 'plum_internal.link', 'SELECT') AS admin_reads_table;
 -- every function, table, view and column of this area is documented
 SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-	WHERE c.oid IN ('plum.link'::regclass, 'plum.links'::regclass, 'plum.billing'::regclass)
+	WHERE c.oid IN ('plum_internal.link'::regclass, 'plum.links'::regclass, 'plum.billing'::regclass)
 		AND a.attnum > 0 AND NOT a.attisdropped AND col_description(c.oid, a.attnum) IS NULL;
 SELECT p.oid::regprocedure FROM pg_proc p
-	WHERE p.pronamespace = 'plum'::regnamespace AND (p.proname LIKE '%link%')
+	WHERE p.pronamespace IN ('plum'::regnamespace, 'plum_internal'::regnamespace) AND (p.proname LIKE '%link%')
 		AND obj_description(p.oid, 'pg_proc') IS NULL;
-SELECT count(*) AS link_functions FROM pg_proc p WHERE p.pronamespace = 'plum'::regnamespace AND p.proname LIKE '%link%';
+SELECT count(*) AS link_functions FROM pg_proc p WHERE p.pronamespace IN ('plum'::regnamespace, 'plum_internal'::regnamespace) AND p.proname LIKE '%link%';

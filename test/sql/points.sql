@@ -3,22 +3,12 @@
 DROP EXTENSION plum;
 CREATE EXTENSION plum;
 \set SHOW_CONTEXT never
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	v_detail text;
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' | ' || nullif(v_detail, ''), '');
-END
-$$;
+\i test/include/try.sql
 -- lots(c, r): a wallet's live lots, with lot ids shown relative to the first grant of the test
 CREATE FUNCTION pg_temp.lots(c bigint, r plum.recipient)
 	RETURNS TABLE(lot bigint, issued_at timestamptz, expires_at timestamptz, amount numeric, remaining numeric)
 	LANGUAGE sql AS $$
-	SELECT l.lot_id - (SELECT min(entry_id) FROM plum.journal WHERE kind = 'give') + 1, l.issued_at, l.expires_at, l.amount, l.remaining
+	SELECT l.lot_id - (SELECT min(entry_id) FROM plum_internal.journal WHERE kind = 'give') + 1, l.issued_at, l.expires_at, l.amount, l.remaining
 	FROM plum.point_lots l WHERE l.company_id = c AND l.recipient = r ORDER BY l.issued_at, l.lot_id
 $$;
 SET TimeZone = 'UTC';
@@ -72,7 +62,7 @@ SET plum.now = '2026-04-01 09:00:00+00';
 SELECT plum.redeem_points(:acme, 'alice@example.com', 120, 'order-1') AS r1 \gset
 SELECT plum.points_balance(:acme, 'alice@example.com') AS alice;
 SELECT * FROM pg_temp.lots(:acme, 'alice@example.com');
-SELECT kind, amount, recipient, reference, (SELECT sum(remaining) FROM plum.wallet_lots(lots)) AS lots_taken
+SELECT kind, amount, recipient, reference, (SELECT sum(remaining) FROM plum_internal.wallet_lots(lots)) AS lots_taken
 	FROM plum.ledger WHERE entry_id = :r1;
 
 -- all or nothing: a short balance changes nothing
@@ -167,7 +157,7 @@ SELECT pg_temp.try(format($$SELECT plum.give_points_bulk(%s, '{a@example.com,b@e
 SELECT pg_temp.try(format($$SELECT plum.give_points_bulk(%s, '{a@example.com,b@example.com}', '{60,50}')$$, :small));
 SELECT pg_temp.try(format($$SELECT plum.give_points_bulk(%s, NULL, '{1}')$$, :boss));
 SELECT pg_temp.try($$SELECT plum.give_points_bulk(99999, '{a@example.com}', '{1}')$$);
-SELECT count(*) AS no_wallet_for_a FROM plum.account WHERE recipient = 'a@example.com';
+SELECT count(*) AS no_wallet_for_a FROM plum_internal.account WHERE recipient = 'a@example.com';
 
 -- the ledger and the books
 SELECT kind, count(*), sum(amount) FROM plum.ledger WHERE company_id = :acme GROUP BY kind ORDER BY kind;
@@ -176,5 +166,5 @@ SELECT * FROM plum.verify();
 SELECT * FROM plum.verify(:acme);
 -- no function moves points between recipients
 SELECT count(*) AS transfer_functions FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-	WHERE n.nspname = 'plum' AND p.proname ~ 'transfer|move';
+	WHERE n.nspname IN ('plum', 'plum_internal') AND p.proname ~ 'transfer|move';
 RESET plum.now;

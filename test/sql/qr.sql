@@ -4,17 +4,7 @@
 DROP EXTENSION plum;
 CREATE EXTENSION plum;
 \set SHOW_CONTEXT never
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	v_detail text;
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' | ' || nullif(v_detail, ''), '');
-END
-$$;
+\i test/include/try.sql
 -- attr(svg, path): one attribute of the parsed document (fails if the SVG is not well-formed XML)
 CREATE FUNCTION pg_temp.attr(svg text, path text) RETURNS text LANGUAGE sql AS $$
 	SELECT (xpath(path, xmlparse(document svg), ARRAY[ARRAY['s', 'http://www.w3.org/2000/svg']]))[1]::text

@@ -1,8 +1,8 @@
 -- plum.recipient: normalisation, comparison, hashing, indexes, casts, binary I/O, errors
 
 -- the operators live in schema plum; without it in search_path they are
--- reached as OPERATOR(plum.=)
-SELECT 'Alice@Example.COM'::plum.recipient OPERATOR(plum.=) ' alice@example.com'::plum.recipient;
+-- reached as OPERATOR(pg_catalog.=)
+SELECT 'Alice@Example.COM'::plum.recipient OPERATOR(pg_catalog.=) ' alice@example.com'::plum.recipient;
 SET search_path = public, plum;
 
 -- a helper that shows the SQLSTATE, detail and hint of a refused value, or the normalised form
@@ -69,23 +69,23 @@ SELECT 'B@example.com'::plum.recipient <= 'b@example.com'::plum.recipient;
 SELECT 'c@example.com'::plum.recipient > 'B@EXAMPLE.COM'::plum.recipient;
 SELECT 'b@example.com'::plum.recipient >= 'B@example.com'::plum.recipient;
 SELECT 'b@example.com'::plum.recipient > 'c@example.com'::plum.recipient;
-SELECT plum.recipient_cmp('a@example.com', 'B@example.com'),
-       plum.recipient_cmp('B@example.com', 'b@example.com'),
-       plum.recipient_cmp('c@example.com', 'b@example.com'),
-       plum.recipient_cmp('a@example.com.au', 'a@example.com');
+SELECT plum_internal.recipient_cmp('a@example.com', 'B@example.com'),
+       plum_internal.recipient_cmp('B@example.com', 'b@example.com'),
+       plum_internal.recipient_cmp('c@example.com', 'b@example.com'),
+       plum_internal.recipient_cmp('a@example.com.au', 'a@example.com');
 
 -- hashing: equal recipients hash equal; the extended hash with seed 0 agrees with the 32-bit one
-SELECT plum.recipient_hash('Alice@Example.COM') = plum.recipient_hash(' alice@example.com');
-SELECT plum.recipient_hash('+1 (415) 555-0100') = plum.recipient_hash('00 1 415 555 0100');
-SELECT plum.recipient_hash('alice@example.com') = plum.recipient_hash('bob@example.com');
-SELECT plum.recipient_hash_extended('Alice@Example.COM', 42) = plum.recipient_hash_extended('alice@example.com', 42);
-SELECT plum.recipient_hash_extended('alice@example.com', 0)::bit(32) = plum.recipient_hash('alice@example.com')::bit(32);
-SELECT plum.recipient_hash_extended('alice@example.com', 0) = plum.recipient_hash_extended('alice@example.com', 1);
+SELECT plum_internal.recipient_hash('Alice@Example.COM') = plum_internal.recipient_hash(' alice@example.com');
+SELECT plum_internal.recipient_hash('+1 (415) 555-0100') = plum_internal.recipient_hash('00 1 415 555 0100');
+SELECT plum_internal.recipient_hash('alice@example.com') = plum_internal.recipient_hash('bob@example.com');
+SELECT plum_internal.recipient_hash_extended('Alice@Example.COM', 42) = plum_internal.recipient_hash_extended('alice@example.com', 42);
+SELECT plum_internal.recipient_hash_extended('alice@example.com', 0)::bit(32) = plum_internal.recipient_hash('alice@example.com')::bit(32);
+SELECT plum_internal.recipient_hash_extended('alice@example.com', 0) = plum_internal.recipient_hash_extended('alice@example.com', 1);
 
 -- NULL handling: the functions are strict; an empty string is not NULL
 SELECT NULL::plum.recipient;
 SELECT NULL::plum.recipient = 'alice@example.com'::plum.recipient;
-SELECT plum.recipient_kind(NULL), plum.recipient_hash(NULL), plum.recipient_cmp(NULL, 'alice@example.com');
+SELECT plum.recipient_kind(NULL), plum_internal.recipient_hash(NULL), plum_internal.recipient_cmp(NULL, 'alice@example.com');
 SELECT NULL::text::plum.recipient IS NULL;
 
 -- a table: DISTINCT, GROUP BY, joins and indexes treat every spelling as one recipient
@@ -168,8 +168,8 @@ SELECT ARRAY['Alice@Example.COM', '+1 (415) 555-0100']::plum.recipient[];
 SELECT '{Bob@Example.COM," +44 20 7946 0958 "}'::plum.recipient[];
 
 -- binary I/O: send gives the normalised text
-SELECT plum.recipient_send('Alice@Example.COM');
-SELECT plum.recipient_send('+1 (415) 555-0100');
+SELECT plum_internal.recipient_send('Alice@Example.COM');
+SELECT plum_internal.recipient_send('+1 (415) 555-0100');
 
 -- binary round trip through COPY
 CREATE TEMP TABLE bin (id int, r plum.recipient);
@@ -266,7 +266,7 @@ FROM (VALUES
 
 -- catalog: every function, operator and operator class is documented
 SELECT p.oid::regprocedure AS undocumented_function FROM pg_proc p
-WHERE p.pronamespace = 'plum'::regnamespace AND p.proname LIKE 'recipient%'
+WHERE p.pronamespace IN ('plum'::regnamespace, 'plum_internal'::regnamespace) AND p.proname LIKE 'recipient%'
   AND obj_description(p.oid, 'pg_proc') IS NULL;
 SELECT o.oid::regoperator AS undocumented_operator FROM pg_operator o
 WHERE o.oprleft = 'plum.recipient'::regtype AND obj_description(o.oid, 'pg_operator') IS NULL;
@@ -274,7 +274,7 @@ SELECT c.opcname AS undocumented_opclass FROM pg_opclass c
 WHERE c.opcintype = 'plum.recipient'::regtype AND obj_description(c.oid, 'pg_opclass') IS NULL;
 SELECT obj_description('plum.recipient'::regtype, 'pg_type') IS NOT NULL AS type_documented;
 SELECT p.oid::regprocedure, p.provolatile, p.proisstrict, p.proparallel, p.proleakproof
-FROM pg_proc p WHERE p.pronamespace = 'plum'::regnamespace AND p.proname LIKE 'recipient%'
+FROM pg_proc p WHERE p.pronamespace IN ('plum'::regnamespace, 'plum_internal'::regnamespace) AND p.proname LIKE 'recipient%'
 ORDER BY p.proname;
 SELECT o.oid::regoperator, o.oprcom::regoperator, o.oprnegate::regoperator, o.oprcode,
        o.oprrest, o.oprjoin, o.oprcanhash, o.oprcanmerge

@@ -3,17 +3,7 @@
 DROP EXTENSION plum;
 CREATE EXTENSION plum;
 \set SHOW_CONTEXT never
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	v_detail text;
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' | ' || nullif(v_detail, ''), '');
-END
-$$;
+\i test/include/try.sql
 GRANT EXECUTE ON FUNCTION pg_temp.try(text) TO PUBLIC;
 SET TimeZone = 'UTC';
 SET plum.now = '2026-01-01 00:00:00+00';
@@ -24,10 +14,10 @@ SELECT plum.give_points(:boss, 'alice@acme.test', 100) > 0 AS granted;
 SELECT plum.redeem_points(:acme, 'alice@acme.test', 10) AS r1 \gset
 
 -- the ledger is append-only, even for a superuser
-SELECT pg_temp.try($$UPDATE plum.journal SET amount = 0$$);
-SELECT pg_temp.try($$DELETE FROM plum.journal$$);
-SELECT pg_temp.try($$TRUNCATE plum.journal$$);
-SELECT count(*) AS entries FROM plum.journal;
+SELECT pg_temp.try($$UPDATE plum_internal.journal SET amount = 0$$);
+SELECT pg_temp.try($$DELETE FROM plum_internal.journal$$);
+SELECT pg_temp.try($$TRUNCATE plum_internal.journal$$);
+SELECT count(*) AS entries FROM plum_internal.journal;
 
 -- plum.now: only a superuser may set it; bad values are refused
 SELECT pg_temp.try($$SET plum.now = 'yesterday-ish'$$);
@@ -53,9 +43,9 @@ SELECT count(*) AS app_reads_views FROM plum.wallets;
 SELECT pg_temp.try(format($$SELECT plum.give_points(%s, 'alice@acme.test', 1)$$, :boss));
 SELECT pg_temp.try(format($$SELECT plum.create_points(%s, 1)$$, :boss));
 SELECT pg_temp.try($$SELECT plum.expire_points()$$);
-SELECT pg_temp.try($$SELECT * FROM plum.account$$);
-SELECT pg_temp.try($$UPDATE plum.admin SET pool = 1000000$$);
-SELECT pg_temp.try($$INSERT INTO plum.journal (company_id, at, kind, amount) VALUES (1, now(), 'give', 1)$$);
+SELECT pg_temp.try($$SELECT * FROM plum_internal.account$$);
+SELECT pg_temp.try($$UPDATE plum_internal.admin SET pool = 1000000$$);
+SELECT pg_temp.try($$INSERT INTO plum_internal.journal (company_id, at, kind, amount) VALUES (1, now(), 'give', 1)$$);
 SELECT pg_temp.try($$SET plum.now = '2030-01-01 00:00:00+00'$$);
 RESET ROLE;
 
@@ -79,31 +69,31 @@ RESET ROLE;
 
 -- every SECURITY DEFINER function pins its search_path
 SELECT count(*) AS definer_without_search_path FROM pg_proc p
-	WHERE p.pronamespace = 'plum'::regnamespace AND p.prosecdef
+	WHERE p.pronamespace IN ('plum'::regnamespace, 'plum_internal'::regnamespace) AND p.prosecdef
 	AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%');
 -- every plum table, view and function has a comment
 SELECT c.relname AS uncommented_relation FROM pg_class c
-	WHERE c.relnamespace = 'plum'::regnamespace AND c.relkind IN ('r', 'v') AND obj_description(c.oid, 'pg_class') IS NULL;
+	WHERE c.relnamespace IN ('plum'::regnamespace, 'plum_internal'::regnamespace) AND c.relkind IN ('r', 'v') AND obj_description(c.oid, 'pg_class') IS NULL;
 SELECT p.oid::regprocedure AS uncommented_function FROM pg_proc p
-	WHERE p.pronamespace = 'plum'::regnamespace AND obj_description(p.oid, 'pg_proc') IS NULL;
+	WHERE p.pronamespace IN ('plum'::regnamespace, 'plum_internal'::regnamespace) AND obj_description(p.oid, 'pg_proc') IS NULL;
 SELECT c.relname, a.attname AS uncommented_column FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
-	WHERE c.relnamespace = 'plum'::regnamespace AND c.relkind IN ('r', 'v') AND a.attnum > 0 AND NOT a.attisdropped
+	WHERE c.relnamespace IN ('plum'::regnamespace, 'plum_internal'::regnamespace) AND c.relkind IN ('r', 'v') AND a.attnum > 0 AND NOT a.attisdropped
 	AND col_description(c.oid, a.attnum) IS NULL AND c.relname <> 'currency' ORDER BY 1, 2;
 
 -- verify() is clean, and it is not a test that cannot fail: tampering shows
 SELECT * FROM plum.verify();
 BEGIN;
-UPDATE plum.account SET lots = plum.wallet_add(lots, 999999, '2026-01-01 00:00:00+00', '2027-01-01 00:00:00+00', 1, '2026-01-01 00:00:00+00')
+UPDATE plum_internal.account SET lots = plum_internal.wallet_add(lots, 999999, '2026-01-01 00:00:00+00', '2027-01-01 00:00:00+00', 1, '2026-01-01 00:00:00+00')
 	WHERE recipient = 'alice@acme.test';
 SELECT * FROM plum.verify();
 ROLLBACK;
 BEGIN;
-UPDATE plum.admin SET created_total = created_total + 1, pool = pool + 1 WHERE admin_id = :boss;
+UPDATE plum_internal.admin SET created_total = created_total + 1, pool = pool + 1 WHERE admin_id = :boss;
 SELECT * FROM plum.verify();
 ROLLBACK;
 BEGIN;
-ALTER TABLE plum.journal DISABLE TRIGGER journal_append_only;
-UPDATE plum.journal SET amount = amount + 0.5 WHERE entry_id = :r1;
+ALTER TABLE plum_internal.journal DISABLE TRIGGER journal_append_only;
+UPDATE plum_internal.journal SET amount = amount + 0.5 WHERE entry_id = :r1;
 SELECT * FROM plum.verify();
 ROLLBACK;
 SELECT * FROM plum.verify();

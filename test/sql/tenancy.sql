@@ -6,27 +6,17 @@ CREATE EXTENSION plum;
 SET plum.now = '2026-01-01 09:00:00+00';
 
 -- try(sql): run a statement, report 'ok' or its SQLSTATE, message and detail (nothing it did survives an error)
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	v_detail text;
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
-	RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' | ' || nullif(v_detail, ''), '');
-END
-$$;
+\i test/include/try.sql
 
 -- currencies: minor units come from ISO 4217
-SELECT code, minor_unit FROM plum.currency WHERE code IN ('USD', 'JPY', 'KWD', 'EUR', 'CLF') ORDER BY code;
-SELECT count(*) > 150 AS many_currencies FROM plum.currency;
+SELECT code, minor_unit FROM plum_internal.currency WHERE code IN ('USD', 'JPY', 'KWD', 'EUR', 'CLF') ORDER BY code;
+SELECT count(*) > 150 AS many_currencies FROM plum_internal.currency;
 
 SELECT plum.create_company('Acme', 'USD') AS acme \gset
 SELECT plum.create_company('Nippon', 'jpy', '6 months', '{1000,5000,10000}', 100000) AS nippon \gset
 SELECT plum.create_company('Kuwait Co', ' KWD ', '2 years', '{5, 10, 0.5}', 1000.125) AS kuwait \gset
 SELECT company_id = :acme AS is_acme, name, base_currency, scale, points_validity, code_denominations, max_grant
-	FROM plum.company ORDER BY company_id;
+	FROM plum_internal.company ORDER BY company_id;
 
 -- bad companies
 SELECT pg_temp.try($$SELECT plum.create_company('X', 'XYZ')$$);
@@ -46,7 +36,7 @@ SELECT pg_temp.try($$SELECT plum.create_company('X', 'USD', '1 year', '{5,NaN}')
 SELECT pg_temp.try($$SELECT plum.create_company('X', 'USD', '1 year', max_grant => 0)$$);
 SELECT pg_temp.try($$SELECT plum.create_company('X', 'USD', '1 year', max_grant => 'Infinity')$$);
 SELECT pg_temp.try($$SELECT plum.create_company('X', 'USD', '1 year', max_grant => 10.001)$$);
-SELECT count(*) AS companies_after_refusals FROM plum.company;
+SELECT count(*) AS companies_after_refusals FROM plum_internal.company;
 
 -- admins
 SELECT plum.add_admin(:acme, 'Boss@Acme.test', 'super_admin', 10000) AS boss \gset
@@ -99,16 +89,16 @@ SELECT plum.create_points(:bob, 250) AS bob_pool;
 SELECT email, threshold, created, pool, headroom FROM plum.admins WHERE company_id = :acme ORDER BY admin_id;
 
 -- the trigger holds for direct writes too, even by the table owner
-SELECT pg_temp.try(format($$UPDATE plum.admin SET created_total = created_total + 1, pool = pool + 1 WHERE admin_id = %s$$, :bob));
-SELECT pg_temp.try(format($$UPDATE plum.admin SET pool = -1 WHERE admin_id = %s$$, :bob));
-SELECT pg_temp.try(format($$UPDATE plum.admin SET pool = pool + 1 WHERE admin_id = %s$$, :bob));
-SELECT pg_temp.try(format($$INSERT INTO plum.admin (company_id, email, role, threshold, created_total, pool, created) VALUES (%s, 'z@acme.test', 'admin', 10, 20, 20, now())$$, :acme));
+SELECT pg_temp.try(format($$UPDATE plum_internal.admin SET created_total = created_total + 1, pool = pool + 1 WHERE admin_id = %s$$, :bob));
+SELECT pg_temp.try(format($$UPDATE plum_internal.admin SET pool = -1 WHERE admin_id = %s$$, :bob));
+SELECT pg_temp.try(format($$UPDATE plum_internal.admin SET pool = pool + 1 WHERE admin_id = %s$$, :bob));
+SELECT pg_temp.try(format($$INSERT INTO plum_internal.admin (company_id, email, role, threshold, created_total, pool, created) VALUES (%s, 'z@acme.test', 'admin', 10, 20, 20, now())$$, :acme));
 
 SELECT * FROM plum.verify();
 SELECT kind, count(*), sum(amount) FROM plum.ledger GROUP BY kind ORDER BY kind;
 
 -- internal helpers refuse bad arguments with documented SQLSTATEs, never an internal error
-SELECT pg_temp.try($$SELECT plum.check_amount(1, NULL)$$);
-SELECT pg_temp.try($$SELECT plum.check_amount(1, 5)$$);
-SELECT pg_temp.try($$SELECT plum.valid_amount(1, (-1)::smallint)$$);
+SELECT pg_temp.try($$SELECT plum_internal.check_amount(1, NULL)$$);
+SELECT pg_temp.try($$SELECT plum_internal.check_amount(1, 5)$$);
+SELECT pg_temp.try($$SELECT plum_internal.valid_amount(1, (-1)::smallint)$$);
 SELECT pg_temp.try($$SELECT plum.create_company('X', 'USD', '1 year', '{{5},{10}}')$$);

@@ -42,7 +42,7 @@ FROM w;
 CREATE TEMP TABLE tz_wallet (w plum.wallet);
 SET TimeZone = 'Pacific/Chatham';
 SET DateStyle = 'SQL, DMY';
-INSERT INTO tz_wallet SELECT plum.wallet_add(plum.wallet_empty(2), 1, '2026-03-04 05:06:07.5+00', '2027-03-04 05:06:07+00', 12.5, '2026-01-01 00:00+00');
+INSERT INTO tz_wallet SELECT plum_internal.wallet_add(plum_internal.wallet_empty(2), 1, '2026-03-04 05:06:07.5+00', '2027-03-04 05:06:07+00', 12.5, '2026-01-01 00:00+00');
 SELECT w FROM tz_wallet;
 SET TimeZone = 'America/St_Johns';
 SET DateStyle = 'German';
@@ -115,55 +115,55 @@ SELECT pg_temp.err(format('SELECT %L::plum.wallet', '{"scale": 2, "lots": [' || 
 --
 -- scalar functions
 --
-SELECT plum.wallet_empty(3), plum.wallet_total(plum.wallet_empty(3)),
-       plum.wallet_balance(plum.wallet_empty(0), '2026-01-01 00:00+00'),
-       plum.wallet_next_expiry(plum.wallet_empty(2), '2026-01-01 00:00+00');
-SELECT pg_temp.err('SELECT plum.wallet_empty(5)');
-SELECT pg_temp.err('SELECT plum.wallet_empty(-1)');
+SELECT plum_internal.wallet_empty(3), plum_internal.wallet_total(plum_internal.wallet_empty(3)),
+       plum_internal.wallet_balance(plum_internal.wallet_empty(0), '2026-01-01 00:00+00'),
+       plum_internal.wallet_next_expiry(plum_internal.wallet_empty(2), '2026-01-01 00:00+00');
+SELECT pg_temp.err('SELECT plum_internal.wallet_empty(5)');
+SELECT pg_temp.err('SELECT plum_internal.wallet_empty(-1)');
 
 --
 -- adding lots: FIFO order, ties on issued_at by lot_id, merge of equal expiry
 --
 CREATE TEMP TABLE ws (name text PRIMARY KEY, w plum.wallet);
-INSERT INTO ws SELECT 'five', plum.wallet_add(plum.wallet_add(plum.wallet_add(plum.wallet_add(plum.wallet_add(
-	plum.wallet_empty(2),
+INSERT INTO ws SELECT 'five', plum_internal.wallet_add(plum_internal.wallet_add(plum_internal.wallet_add(plum_internal.wallet_add(plum_internal.wallet_add(
+	plum_internal.wallet_empty(2),
 	12, '2026-01-01 00:00+00', '2026-09-01 00:00+00', 15, '2026-05-01 00:00+00'),
 	11, '2026-01-01 00:00+00', '2026-08-01 00:00+00', 20, '2026-05-01 00:00+00'),
 	14, '2026-03-01 00:00+00', '2027-03-01 00:00+00', 30, '2026-05-01 00:00+00'),
 	10, '2025-12-01 00:00+00', '2026-07-01 00:00+00', 10, '2026-05-01 00:00+00'),
 	13, '2026-02-01 00:00+00', '2026-06-01 00:00+00', 5, '2026-05-01 00:00+00');
-SELECT * FROM plum.wallet_lots((SELECT w FROM ws WHERE name = 'five'));
+SELECT * FROM plum_internal.wallet_lots((SELECT w FROM ws WHERE name = 'five'));
 
 -- balances: lot 13 stops counting at its expires_at
-SELECT at, plum.wallet_balance(w, at) AS balance, plum.wallet_next_expiry(w, at) AS next_expiry, plum.wallet_total(w) AS total
+SELECT at, plum_internal.wallet_balance(w, at) AS balance, plum_internal.wallet_next_expiry(w, at) AS next_expiry, plum_internal.wallet_total(w) AS total
 FROM ws, (VALUES (timestamptz '2026-05-31 23:59:59.999999+00'), ('2026-06-01 00:00+00'), ('2026-08-15 00:00+00'), ('2027-03-01 00:00+00')) AS t(at)
 WHERE name = 'five' ORDER BY at;
 
 -- live and expired parts
-SELECT plum.wallet_live(w, '2026-06-01 00:00+00'), plum.wallet_expired(w, '2026-06-01 00:00+00')
+SELECT plum_internal.wallet_live(w, '2026-06-01 00:00+00'), plum_internal.wallet_expired(w, '2026-06-01 00:00+00')
 FROM ws WHERE name = 'five';
-SELECT plum.wallet_live(w, '2026-01-01 00:00+00')::text = w::text AS all_live,
-       plum.wallet_expired(w, '2026-01-01 00:00+00') AS none_expired
+SELECT plum_internal.wallet_live(w, '2026-01-01 00:00+00')::text = w::text AS all_live,
+       plum_internal.wallet_expired(w, '2026-01-01 00:00+00') AS none_expired
 FROM ws WHERE name = 'five';
 
 -- equal expiry merges: amounts add up, smallest lot_id and earliest issued_at are kept
-SELECT * FROM plum.wallet_lots((SELECT plum.wallet_add(w, 20, '2026-04-01 00:00+00', '2027-03-01 00:00+00', 2.5, '2026-05-01 00:00+00') FROM ws WHERE name = 'five'));
+SELECT * FROM plum_internal.wallet_lots((SELECT plum_internal.wallet_add(w, 20, '2026-04-01 00:00+00', '2027-03-01 00:00+00', 2.5, '2026-05-01 00:00+00') FROM ws WHERE name = 'five'));
 -- a merge can move the lot earlier in FIFO order
-SELECT * FROM plum.wallet_lots((SELECT plum.wallet_add(w, 9, '2025-11-01 00:00+00', '2027-03-01 00:00+00', 1, '2026-05-01 00:00+00') FROM ws WHERE name = 'five'));
+SELECT * FROM plum_internal.wallet_lots((SELECT plum_internal.wallet_add(w, 9, '2025-11-01 00:00+00', '2027-03-01 00:00+00', 1, '2026-05-01 00:00+00') FROM ws WHERE name = 'five'));
 -- adding drops the lots expired by "at" (13 and 10 here), and a lot already expired is not added
-SELECT * FROM plum.wallet_lots((SELECT plum.wallet_add(w, 21, '2026-04-01 00:00+00', '2026-07-01 00:00+00', 1, '2026-07-01 00:00+00') FROM ws WHERE name = 'five'));
+SELECT * FROM plum_internal.wallet_lots((SELECT plum_internal.wallet_add(w, 21, '2026-04-01 00:00+00', '2026-07-01 00:00+00', 1, '2026-07-01 00:00+00') FROM ws WHERE name = 'five'));
 
 -- bad lots
-SELECT pg_temp.err($$SELECT plum.wallet_add(plum.wallet_empty(2), 1, '2026-01-01 00:00+00', '2026-01-01 00:00+00', 1, '2026-01-01 00:00+00')$$);
-SELECT pg_temp.err($$SELECT plum.wallet_add(plum.wallet_empty(2), 0, '2026-01-01 00:00+00', '2027-01-01 00:00+00', 1, '2026-01-01 00:00+00')$$);
-SELECT pg_temp.err($$SELECT plum.wallet_add(plum.wallet_empty(2), 1, '2026-01-01 00:00+00', 'infinity', 1, '2026-01-01 00:00+00')$$);
-SELECT pg_temp.err($$SELECT plum.wallet_add(plum.wallet_empty(2), 1, '2026-01-01 00:00+00', '2027-01-01 00:00+00', 0, '2026-01-01 00:00+00')$$);
-SELECT pg_temp.err($$SELECT plum.wallet_add(plum.wallet_empty(2), 1, '2026-01-01 00:00+00', '2027-01-01 00:00+00', 1.005, '2026-01-01 00:00+00')$$);
-SELECT pg_temp.err($$SELECT plum.wallet_add(plum.wallet_empty(2), 1, '2026-01-01 00:00+00', '2027-01-01 00:00+00', 'NaN', '2026-01-01 00:00+00')$$);
-SELECT pg_temp.err($$SELECT plum.wallet_add(w, 12, '2026-01-01 00:00+00', '2027-01-01 00:00+00', 1, '2026-05-01 00:00+00') FROM ws WHERE name = 'five'$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_add(plum_internal.wallet_empty(2), 1, '2026-01-01 00:00+00', '2026-01-01 00:00+00', 1, '2026-01-01 00:00+00')$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_add(plum_internal.wallet_empty(2), 0, '2026-01-01 00:00+00', '2027-01-01 00:00+00', 1, '2026-01-01 00:00+00')$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_add(plum_internal.wallet_empty(2), 1, '2026-01-01 00:00+00', 'infinity', 1, '2026-01-01 00:00+00')$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_add(plum_internal.wallet_empty(2), 1, '2026-01-01 00:00+00', '2027-01-01 00:00+00', 0, '2026-01-01 00:00+00')$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_add(plum_internal.wallet_empty(2), 1, '2026-01-01 00:00+00', '2027-01-01 00:00+00', 1.005, '2026-01-01 00:00+00')$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_add(plum_internal.wallet_empty(2), 1, '2026-01-01 00:00+00', '2027-01-01 00:00+00', 'NaN', '2026-01-01 00:00+00')$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_add(w, 12, '2026-01-01 00:00+00', '2027-01-01 00:00+00', 1, '2026-05-01 00:00+00') FROM ws WHERE name = 'five'$$);
 -- money overflow is PU008, never a wrap-around
-SELECT pg_temp.err($$SELECT plum.wallet_add('{"scale": 0, "lots": [{"lot_id": 1, "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z", "amount": "9223372036854775807", "remaining": "9223372036854775807"}]}', 2, '2026-02-01 00:00+00', '2027-01-01 00:00+00', 1, '2026-01-01 00:00+00')$$);
-SELECT pg_temp.err($$SELECT plum.wallet_total('{"scale": 0, "lots": [{"lot_id": 1, "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z", "amount": "9223372036854775807", "remaining": "9223372036854775807"}, {"lot_id": 2, "issued_at": "2026-01-02T00:00:00Z", "expires_at": "2027-01-02T00:00:00Z", "amount": "1", "remaining": "1"}]}')$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_add('{"scale": 0, "lots": [{"lot_id": 1, "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z", "amount": "9223372036854775807", "remaining": "9223372036854775807"}]}', 2, '2026-02-01 00:00+00', '2027-01-01 00:00+00', 1, '2026-01-01 00:00+00')$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_total('{"scale": 0, "lots": [{"lot_id": 1, "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z", "amount": "9223372036854775807", "remaining": "9223372036854775807"}, {"lot_id": 2, "issued_at": "2026-01-02T00:00:00Z", "expires_at": "2027-01-02T00:00:00Z", "amount": "1", "remaining": "1"}]}')$$);
 
 --
 -- FIFO consumption
@@ -171,80 +171,80 @@ SELECT pg_temp.err($$SELECT plum.wallet_total('{"scale": 0, "lots": [{"lot_id": 
 -- 35.00 at 2026-06-01: lot 10 (10.00) and lot 11 (20.00) emptied and dropped,
 -- 5.00 from lot 12; lot 13 expires exactly then, is not consumed and is dropped
 CREATE TEMP TABLE r1 AS
-SELECT (plum.wallet_consume(w, 35, '2026-06-01 00:00+00')).* FROM ws WHERE name = 'five';
-SELECT * FROM plum.wallet_lots((SELECT wallet FROM r1));
-SELECT * FROM plum.wallet_lots((SELECT taken FROM r1));
-SELECT * FROM plum.wallet_lots((SELECT expired FROM r1));
-SELECT plum.wallet_total(wallet) AS left, plum.wallet_total(taken) AS taken, plum.wallet_total(expired) AS expired FROM r1;
+SELECT (plum_internal.wallet_consume(w, 35, '2026-06-01 00:00+00')).* FROM ws WHERE name = 'five';
+SELECT * FROM plum_internal.wallet_lots((SELECT wallet FROM r1));
+SELECT * FROM plum_internal.wallet_lots((SELECT taken FROM r1));
+SELECT * FROM plum_internal.wallet_lots((SELECT expired FROM r1));
+SELECT plum_internal.wallet_total(wallet) AS left, plum_internal.wallet_total(taken) AS taken, plum_internal.wallet_total(expired) AS expired FROM r1;
 
 -- all of the live balance, and not one cent more
-SELECT plum.wallet_total(wallet) AS left, plum.wallet_total(taken) AS taken, plum.wallet_total(expired) AS expired
-FROM ws, plum.wallet_consume(w, 75, '2026-06-01 00:00+00') WHERE name = 'five';
-SELECT pg_temp.err($$SELECT plum.wallet_consume(w, 75.01, '2026-06-01 00:00+00') FROM ws WHERE name = 'five'$$);
-SELECT pg_temp.err($$SELECT plum.wallet_consume(plum.wallet_empty(2), 1, '2026-06-01 00:00+00')$$);
-SELECT pg_temp.err($$SELECT plum.wallet_consume(w, 0, '2026-06-01 00:00+00') FROM ws WHERE name = 'five'$$);
-SELECT pg_temp.err($$SELECT plum.wallet_consume(w, -1, '2026-06-01 00:00+00') FROM ws WHERE name = 'five'$$);
-SELECT pg_temp.err($$SELECT plum.wallet_consume(w, 0.001, '2026-06-01 00:00+00') FROM ws WHERE name = 'five'$$);
+SELECT plum_internal.wallet_total(wallet) AS left, plum_internal.wallet_total(taken) AS taken, plum_internal.wallet_total(expired) AS expired
+FROM ws, plum_internal.wallet_consume(w, 75, '2026-06-01 00:00+00') WHERE name = 'five';
+SELECT pg_temp.err($$SELECT plum_internal.wallet_consume(w, 75.01, '2026-06-01 00:00+00') FROM ws WHERE name = 'five'$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_consume(plum_internal.wallet_empty(2), 1, '2026-06-01 00:00+00')$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_consume(w, 0, '2026-06-01 00:00+00') FROM ws WHERE name = 'five'$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_consume(w, -1, '2026-06-01 00:00+00') FROM ws WHERE name = 'five'$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_consume(w, 0.001, '2026-06-01 00:00+00') FROM ws WHERE name = 'five'$$);
 -- shortage in a DO block, as an application sees it
 DO $$
 BEGIN
-	PERFORM plum.wallet_consume(w, 1000, '2026-06-01 00:00+00') FROM ws WHERE name = 'five';
+	PERFORM plum_internal.wallet_consume(w, 1000, '2026-06-01 00:00+00') FROM ws WHERE name = 'five';
 EXCEPTION WHEN OTHERS THEN
 	RAISE NOTICE '%: %', SQLSTATE, SQLERRM;
 END
 $$;
 
 -- ties on issued_at are consumed in lot_id order (11 before 12)
-SELECT * FROM plum.wallet_lots((SELECT taken FROM ws, plum.wallet_consume(plum.wallet_live(w, '2026-07-01 00:00+00'), 25, '2026-07-01 00:00+00') WHERE name = 'five'));
+SELECT * FROM plum_internal.wallet_lots((SELECT taken FROM ws, plum_internal.wallet_consume(plum_internal.wallet_live(w, '2026-07-01 00:00+00'), 25, '2026-07-01 00:00+00') WHERE name = 'five'));
 
 --
 -- reversal: latest expiry first, to the same lots, at most what was taken
 --
 -- what is still reversible after 7.00 was given back: 5.00 from lot 12, then 2.00 from lot 11
-SELECT * FROM plum.wallet_lots((SELECT plum.wallet_reversible(taken, 7) FROM r1));
-SELECT plum.wallet_reversible(taken, 0)::text = taken::text AS nothing_reversed,
-       plum.wallet_reversible(taken, 35) AS all_reversed
+SELECT * FROM plum_internal.wallet_lots((SELECT plum_internal.wallet_reversible(taken, 7) FROM r1));
+SELECT plum_internal.wallet_reversible(taken, 0)::text = taken::text AS nothing_reversed,
+       plum_internal.wallet_reversible(taken, 35) AS all_reversed
 FROM r1;
-SELECT pg_temp.err($$SELECT plum.wallet_reversible(taken, 35.01) FROM r1$$);
-SELECT pg_temp.err($$SELECT plum.wallet_reversible(taken, -1) FROM r1$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_reversible(taken, 35.01) FROM r1$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_reversible(taken, -1) FROM r1$$);
 
 -- 1st reversal, 7.00 at 2026-06-15: 5.00 back to lot 12 (still in the wallet),
 -- 2.00 to lot 11 (dropped when emptied: re-created with its id, issued_at, expires_at)
 CREATE TEMP TABLE v1 AS
-SELECT (plum.wallet_restore(wallet, taken, 0, 7, '2026-06-15 00:00+00')).* FROM r1;
-SELECT * FROM plum.wallet_lots((SELECT wallet FROM v1));
-SELECT * FROM plum.wallet_lots((SELECT restored FROM v1));
+SELECT (plum_internal.wallet_restore(wallet, taken, 0, 7, '2026-06-15 00:00+00')).* FROM r1;
+SELECT * FROM plum_internal.wallet_lots((SELECT wallet FROM v1));
+SELECT * FROM plum_internal.wallet_lots((SELECT restored FROM v1));
 SELECT expired FROM v1;
 
 -- 2nd reversal, 20.00 at 2026-07-15: 18.00 to lot 11, 2.00 to lot 10, which has
 -- expired since: it comes back in expired, not in the wallet
 CREATE TEMP TABLE v2 AS
-SELECT (plum.wallet_restore(v1.wallet, r1.taken, 7, 20, '2026-07-15 00:00+00')).* FROM r1, v1;
-SELECT * FROM plum.wallet_lots((SELECT wallet FROM v2));
-SELECT * FROM plum.wallet_lots((SELECT restored FROM v2));
-SELECT * FROM plum.wallet_lots((SELECT expired FROM v2));
+SELECT (plum_internal.wallet_restore(v1.wallet, r1.taken, 7, 20, '2026-07-15 00:00+00')).* FROM r1, v1;
+SELECT * FROM plum_internal.wallet_lots((SELECT wallet FROM v2));
+SELECT * FROM plum_internal.wallet_lots((SELECT restored FROM v2));
+SELECT * FROM plum_internal.wallet_lots((SELECT expired FROM v2));
 
 -- 8.00 is left to reverse: 9.00 is refused, 8.00 goes back (expired)
-SELECT * FROM plum.wallet_lots((SELECT plum.wallet_reversible(taken, 27) FROM r1));
-SELECT pg_temp.err($$SELECT plum.wallet_restore(v2.wallet, r1.taken, 27, 9, '2026-07-15 00:00+00') FROM r1, v2$$);
-SELECT plum.wallet_total(v.wallet) AS wallet, plum.wallet_total(v.restored) AS restored, plum.wallet_total(v.expired) AS expired
-FROM r1, v2, plum.wallet_restore(v2.wallet, r1.taken, 27, 8, '2026-07-15 00:00+00') AS v;
-SELECT pg_temp.err($$SELECT plum.wallet_restore(v2.wallet, r1.taken, 35, 0.01, '2026-07-15 00:00+00') FROM r1, v2$$);
-SELECT pg_temp.err($$SELECT plum.wallet_restore(v2.wallet, r1.taken, 0, 0, '2026-07-15 00:00+00') FROM r1, v2$$);
-SELECT pg_temp.err($$SELECT plum.wallet_restore(v2.wallet, r1.taken, 0, 1.001, '2026-07-15 00:00+00') FROM r1, v2$$);
-SELECT pg_temp.err($$SELECT plum.wallet_restore(plum.wallet_empty(0), r1.taken, 0, 1, '2026-07-15 00:00+00') FROM r1$$);
+SELECT * FROM plum_internal.wallet_lots((SELECT plum_internal.wallet_reversible(taken, 27) FROM r1));
+SELECT pg_temp.err($$SELECT plum_internal.wallet_restore(v2.wallet, r1.taken, 27, 9, '2026-07-15 00:00+00') FROM r1, v2$$);
+SELECT plum_internal.wallet_total(v.wallet) AS wallet, plum_internal.wallet_total(v.restored) AS restored, plum_internal.wallet_total(v.expired) AS expired
+FROM r1, v2, plum_internal.wallet_restore(v2.wallet, r1.taken, 27, 8, '2026-07-15 00:00+00') AS v;
+SELECT pg_temp.err($$SELECT plum_internal.wallet_restore(v2.wallet, r1.taken, 35, 0.01, '2026-07-15 00:00+00') FROM r1, v2$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_restore(v2.wallet, r1.taken, 0, 0, '2026-07-15 00:00+00') FROM r1, v2$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_restore(v2.wallet, r1.taken, 0, 1.001, '2026-07-15 00:00+00') FROM r1, v2$$);
+SELECT pg_temp.err($$SELECT plum_internal.wallet_restore(plum_internal.wallet_empty(0), r1.taken, 0, 1, '2026-07-15 00:00+00') FROM r1$$);
 
 -- a restore (10.00 to lot 11, after the 1st reversal) at a time when both the
 -- lot left in the wallet and the portion given back have expired: they come
 -- back as one expired lot, its amount not counted twice
-SELECT x.wallet, (SELECT string_agg(lot_id || ':' || remaining, ' ') FROM plum.wallet_lots(x.restored)) AS restored
-FROM r1, v1, plum.wallet_restore(v1.wallet, r1.taken, 7, 10, '2026-09-15 00:00+00') AS x;
-SELECT * FROM plum.wallet_lots((SELECT x.expired FROM r1, v1, plum.wallet_restore(v1.wallet, r1.taken, 7, 10, '2026-09-15 00:00+00') AS x));
+SELECT x.wallet, (SELECT string_agg(lot_id || ':' || remaining, ' ') FROM plum_internal.wallet_lots(x.restored)) AS restored
+FROM r1, v1, plum_internal.wallet_restore(v1.wallet, r1.taken, 7, 10, '2026-09-15 00:00+00') AS x;
+SELECT * FROM plum_internal.wallet_lots((SELECT x.expired FROM r1, v1, plum_internal.wallet_restore(v1.wallet, r1.taken, 7, 10, '2026-09-15 00:00+00') AS x));
 
 -- consumption then full reversal at the same instant gives the wallet back
-SELECT v.wallet::text = plum.wallet_live(ws.w, '2026-06-01 00:00+00')::text AS same
-FROM ws, plum.wallet_consume(ws.w, 75, '2026-06-01 00:00+00') AS c,
-     plum.wallet_restore(c.wallet, c.taken, 0, 75, '2026-06-01 00:00+00') AS v
+SELECT v.wallet::text = plum_internal.wallet_live(ws.w, '2026-06-01 00:00+00')::text AS same
+FROM ws, plum_internal.wallet_consume(ws.w, 75, '2026-06-01 00:00+00') AS c,
+     plum_internal.wallet_restore(c.wallet, c.taken, 0, 75, '2026-06-01 00:00+00') AS v
 WHERE ws.name = 'five';
 
 --
@@ -252,29 +252,29 @@ WHERE ws.name = 'five';
 --
 CREATE TEMP TABLE bin (name text, w plum.wallet);
 INSERT INTO bin SELECT name, w FROM ws;
-INSERT INTO bin VALUES ('empty', plum.wallet_empty(4)),
+INSERT INTO bin VALUES ('empty', plum_internal.wallet_empty(4)),
 	('scale 3', '{"scale": 3, "lots": [{"lot_id": 5, "issued_at": "-0044-03-15T12:00:00.000001Z", "expires_at": "12345-06-07T08:09:10Z", "amount": "1.005", "remaining": "0.001"}]}');
 COPY bin TO '/tmp/plum_wallet_regress.bin' (FORMAT binary);
 CREATE TEMP TABLE bin2 (LIKE bin);
 COPY bin2 FROM '/tmp/plum_wallet_regress.bin' (FORMAT binary);
-SELECT name, bin.w::text = bin2.w::text AS text_same, plum.wallet_send(bin.w) = plum.wallet_send(bin2.w) AS send_same
+SELECT name, bin.w::text = bin2.w::text AS text_same, plum_internal.wallet_send(bin.w) = plum_internal.wallet_send(bin2.w) AS send_same
 FROM bin JOIN bin2 USING (name) ORDER BY name;
-SELECT plum.wallet_send(plum.wallet_empty(2)), plum.wallet_send(w) FROM bin WHERE name = 'scale 3';
+SELECT plum_internal.wallet_send(plum_internal.wallet_empty(2)), plum_internal.wallet_send(w) FROM bin WHERE name = 'scale 3';
 
 -- corrupt the bytes of wallet_send and read them back as a wallet
 CREATE TEMP TABLE raw (what text, b bytea);
 INSERT INTO raw SELECT c.what, c.b FROM ws, LATERAL (VALUES
-	('flags', overlay(plum.wallet_send(w) placing '\x0001' from 3 for 2)),
-	('scale', overlay(plum.wallet_send(w) placing '\x0009' from 1 for 2)),
-	('too few lots', overlay(plum.wallet_send(w) placing '\x00000009' from 5 for 4)),
-	('negative count', overlay(plum.wallet_send(w) placing '\xffffffff' from 5 for 4)),
-	('lot_id zero', overlay(plum.wallet_send(w) placing '\x0000000000000000' from 9 for 8)),
-	('infinite expiry', overlay(plum.wallet_send(w) placing '\x7fffffffffffffff' from 25 for 8)),
-	('remaining zero', overlay(plum.wallet_send(w) placing '\x0000000000000000' from 41 for 8)),
-	('remaining over amount', overlay(plum.wallet_send(w) placing '\x00000000000003e9' from 41 for 8)),
-	('lot_id reused', overlay(plum.wallet_send(w) placing '\x000000000000000a' from 49 for 8)),
-	('same expiry', overlay(plum.wallet_send(w) placing substr(plum.wallet_send(w), 25, 8) from 65 for 8)),
-	('not FIFO', overlay(plum.wallet_send(w) placing substr(plum.wallet_send(w), 137, 8) from 17 for 8))
+	('flags', overlay(plum_internal.wallet_send(w) placing '\x0001' from 3 for 2)),
+	('scale', overlay(plum_internal.wallet_send(w) placing '\x0009' from 1 for 2)),
+	('too few lots', overlay(plum_internal.wallet_send(w) placing '\x00000009' from 5 for 4)),
+	('negative count', overlay(plum_internal.wallet_send(w) placing '\xffffffff' from 5 for 4)),
+	('lot_id zero', overlay(plum_internal.wallet_send(w) placing '\x0000000000000000' from 9 for 8)),
+	('infinite expiry', overlay(plum_internal.wallet_send(w) placing '\x7fffffffffffffff' from 25 for 8)),
+	('remaining zero', overlay(plum_internal.wallet_send(w) placing '\x0000000000000000' from 41 for 8)),
+	('remaining over amount', overlay(plum_internal.wallet_send(w) placing '\x00000000000003e9' from 41 for 8)),
+	('lot_id reused', overlay(plum_internal.wallet_send(w) placing '\x000000000000000a' from 49 for 8)),
+	('same expiry', overlay(plum_internal.wallet_send(w) placing substr(plum_internal.wallet_send(w), 25, 8) from 65 for 8)),
+	('not FIFO', overlay(plum_internal.wallet_send(w) placing substr(plum_internal.wallet_send(w), 137, 8) from 17 for 8))
 	) AS c(what, b)
 WHERE name = 'five';
 DO $$
@@ -301,35 +301,35 @@ $$;
 CREATE TEMP TABLE big (w plum.wallet);
 DO $$
 DECLARE
-	w plum.wallet := plum.wallet_empty(2);
+	w plum.wallet := plum_internal.wallet_empty(2);
 BEGIN
 	FOR i IN 1..5000 LOOP
-		w := plum.wallet_add(w, i, timestamptz '2026-01-01 00:00+00' + i * interval '1 minute',
+		w := plum_internal.wallet_add(w, i, timestamptz '2026-01-01 00:00+00' + i * interval '1 minute',
 							 timestamptz '2027-01-01 00:00+00' + i * interval '1 minute',
 							 1.25, '2026-01-01 00:00+00');
 	END LOOP;
 	INSERT INTO big VALUES (w);
 END
 $$;
-SELECT (SELECT count(*) FROM plum.wallet_lots(w)) AS lots, plum.wallet_total(w) AS total,
-       plum.wallet_balance(w, timestamptz '2027-01-01 00:00+00' + 2500 * interval '1 minute') AS balance_half_expired,
-       plum.wallet_next_expiry(w, timestamptz '2027-01-01 00:00+00' + 2500 * interval '1 minute') AS next_expiry,
+SELECT (SELECT count(*) FROM plum_internal.wallet_lots(w)) AS lots, plum_internal.wallet_total(w) AS total,
+       plum_internal.wallet_balance(w, timestamptz '2027-01-01 00:00+00' + 2500 * interval '1 minute') AS balance_half_expired,
+       plum_internal.wallet_next_expiry(w, timestamptz '2027-01-01 00:00+00' + 2500 * interval '1 minute') AS next_expiry,
        w::text::plum.wallet::text = w::text AS text_round_trip
 FROM big;
 -- all but one cent
-SELECT (SELECT count(*) FROM plum.wallet_lots(c.taken)) AS taken_lots, plum.wallet_total(c.taken) AS taken,
-       c.wallet AS left, plum.wallet_total(c.expired) AS expired
-FROM big, plum.wallet_consume(big.w, 6249.99, '2026-06-01 00:00+00') AS c;
+SELECT (SELECT count(*) FROM plum_internal.wallet_lots(c.taken)) AS taken_lots, plum_internal.wallet_total(c.taken) AS taken,
+       c.wallet AS left, plum_internal.wallet_total(c.expired) AS expired
+FROM big, plum_internal.wallet_consume(big.w, 6249.99, '2026-06-01 00:00+00') AS c;
 -- half of the lots expired: they are skipped, dropped and handed back
-SELECT (SELECT count(*) FROM plum.wallet_lots(c.taken)) AS taken_lots, plum.wallet_total(c.taken) AS taken,
-       (SELECT count(*) FROM plum.wallet_lots(c.wallet)) AS left_lots,
-       (SELECT count(*) FROM plum.wallet_lots(c.expired)) AS expired_lots, plum.wallet_total(c.expired) AS expired,
-       (SELECT min(lot_id) FROM plum.wallet_lots(c.taken)) AS first_taken
-FROM big, plum.wallet_consume(big.w, 3000, timestamptz '2027-01-01 00:00+00' + 2500 * interval '1 minute') AS c;
+SELECT (SELECT count(*) FROM plum_internal.wallet_lots(c.taken)) AS taken_lots, plum_internal.wallet_total(c.taken) AS taken,
+       (SELECT count(*) FROM plum_internal.wallet_lots(c.wallet)) AS left_lots,
+       (SELECT count(*) FROM plum_internal.wallet_lots(c.expired)) AS expired_lots, plum_internal.wallet_total(c.expired) AS expired,
+       (SELECT min(lot_id) FROM plum_internal.wallet_lots(c.taken)) AS first_taken
+FROM big, plum_internal.wallet_consume(big.w, 3000, timestamptz '2027-01-01 00:00+00' + 2500 * interval '1 minute') AS c;
 -- reversing everything puts every lot back as it was
-SELECT v.wallet::text = big.w::text AS same, plum.wallet_total(v.restored) AS restored
-FROM big, plum.wallet_consume(big.w, 6250, '2026-06-01 00:00+00') AS c,
-     plum.wallet_restore(c.wallet, c.taken, 0, 6250, '2026-06-01 00:00+00') AS v;
+SELECT v.wallet::text = big.w::text AS same, plum_internal.wallet_total(v.restored) AS restored
+FROM big, plum_internal.wallet_consume(big.w, 6250, '2026-06-01 00:00+00') AS c,
+     plum_internal.wallet_restore(c.wallet, c.taken, 0, 6250, '2026-06-01 00:00+00') AS v;
 -- binary round trip of the big wallet
 COPY big TO '/tmp/plum_wallet_regress.bin' (FORMAT binary);
 CREATE TEMP TABLE big2 (LIKE big);

@@ -1,19 +1,20 @@
 -- The clock and exact money checks, shared by every plum function.
 
+-- @api
 CREATE FUNCTION plum.now() RETURNS timestamptz
 	LANGUAGE C STABLE PARALLEL SAFE
 	AS 'MODULE_PATHNAME', 'plum_now_sql';
 COMMENT ON FUNCTION plum.now() IS
 	'plum''s clock: the setting plum.now when set (superuser only), else the transaction timestamp. Every plum function reads the time here.';
 
-CREATE FUNCTION plum.check_amount(amount numeric, scale integer, what text DEFAULT 'amount') RETURNS bigint
+CREATE FUNCTION plum_internal.check_amount(amount numeric, scale integer, what text DEFAULT 'amount') RETURNS bigint
 	LANGUAGE C IMMUTABLE PARALLEL SAFE
 	AS 'MODULE_PATHNAME', 'plum_check_amount';
-COMMENT ON FUNCTION plum.check_amount(numeric, integer, text) IS
+COMMENT ON FUNCTION plum_internal.check_amount(numeric, integer, text) IS
 	'The amount in minor units of a currency with the given decimals; refuses NULL (22004), NaN, infinities, zero, negatives and too many decimals (PU008).';
 
 -- Raise a plum error from SQL with a message, detail and hint (internal helper).
-CREATE FUNCTION plum.raise(sqlstate text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL) RETURNS void
+CREATE FUNCTION plum_internal.raise(sqlstate text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL) RETURNS void
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -29,11 +30,11 @@ BEGIN
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION plum.raise(text, text, text, text) IS
+COMMENT ON FUNCTION plum_internal.raise(text, text, text, text) IS
 	'Internal: raise an error with a SQLSTATE, message, detail and hint.';
 
 -- Refuse a NULL argument with SQLSTATE 22004 (internal helper).
-CREATE FUNCTION plum.not_null(value anyelement, name text) RETURNS anyelement
+CREATE FUNCTION plum_internal.not_null(value anyelement, name text) RETURNS anyelement
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -44,5 +45,11 @@ BEGIN
 	RETURN value;
 END
 $$;
-COMMENT ON FUNCTION plum.not_null(anyelement, text) IS
+COMMENT ON FUNCTION plum_internal.not_null(anyelement, text) IS
 	'Internal: the value, or SQLSTATE 22004 when it is NULL.';
+
+REVOKE EXECUTE ON FUNCTION
+	plum_internal.check_amount(numeric, integer, text),
+	plum_internal.raise(text, text, text, text),
+	plum_internal.not_null(anyelement, text)
+	FROM PUBLIC;

@@ -1,22 +1,16 @@
 -- Links: one-click reward links, redeemed whole for one catalog item and billed only then.
 --
--- A link is a row of plum.link keyed by its token (192 bits from the CSPRNG, src/links.c).
+-- A link is a row of plum_internal.link keyed by its token (192 bits from the CSPRNG, src/links.c).
 -- Creating a link takes nothing from any pool and bills nothing; redeeming it writes the
 -- billing record (the link_redeem ledger row) in the same transaction. The link row is the
 -- serialisation point: redemption and cancellation change it with one conditional UPDATE
 -- (WHERE state = 'active'), so of two concurrent claims exactly one wins.
 
-CREATE FUNCTION plum.link_token() RETURNS text
-	LANGUAGE C VOLATILE STRICT PARALLEL SAFE
-	AS 'MODULE_PATHNAME', 'plum_link_token';
-COMMENT ON FUNCTION plum.link_token() IS
-	'Internal: a new link token, 192 bits from pg_strong_random() as 32 characters of unpadded base64url (A-Z a-z 0-9 - _).';
-
-CREATE TABLE plum.link (
+CREATE TABLE plum_internal.link (
 	token		text PRIMARY KEY CHECK (token ~ '^[A-Za-z0-9_-]{32}$'),
-	company_id	bigint NOT NULL REFERENCES plum.company,
-	campaign_id	bigint NOT NULL REFERENCES plum.campaign,
-	admin_id	bigint NOT NULL REFERENCES plum.admin,
+	company_id	bigint NOT NULL REFERENCES plum_internal.company,
+	campaign_id	bigint NOT NULL REFERENCES plum_internal.campaign,
+	admin_id	bigint NOT NULL REFERENCES plum_internal.admin,
 	value		numeric NOT NULL CHECK (value > 0),
 	recipient	plum.recipient,
 	state		text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'redeemed', 'cancelled')),
@@ -29,20 +23,31 @@ CREATE TABLE plum.link (
 	CHECK ((state = 'redeemed') = (redeemed_at IS NOT NULL AND item_id IS NOT NULL AND billing_id IS NOT NULL)),
 	CHECK ((state = 'cancelled') = (cancelled_at IS NOT NULL))
 ) WITH (fillfactor = 80);
-COMMENT ON TABLE plum.link IS 'Reward links: a token worth a value, redeemed whole, once, for one item of its campaign''s catalog. Written only by plum.create_link(), plum.redeem_link() and plum.cancel_link(); read plum.links.';
-COMMENT ON COLUMN plum.link.token IS 'The link''s token: 32 base64url characters (192 random bits), unique.';
-COMMENT ON COLUMN plum.link.company_id IS 'The company billed when the link is redeemed.';
-COMMENT ON COLUMN plum.link.campaign_id IS 'The links campaign: its catalog and expiry apply.';
-COMMENT ON COLUMN plum.link.admin_id IS 'The admin who created the link.';
-COMMENT ON COLUMN plum.link.value IS 'What the link is worth, exact to the company''s currency.';
-COMMENT ON COLUMN plum.link.recipient IS 'The recipient the link is addressed to (NULL: not addressed).';
-COMMENT ON COLUMN plum.link.state IS 'active, redeemed or cancelled (an active link past its campaign''s expiry shows as expired in plum.links).';
-COMMENT ON COLUMN plum.link.created IS 'When the link was created (plum clock).';
-COMMENT ON COLUMN plum.link.redeemed_at IS 'When the link was redeemed (plum clock).';
-COMMENT ON COLUMN plum.link.cancelled_at IS 'When the link was cancelled (plum clock).';
-COMMENT ON COLUMN plum.link.item_id IS 'The item the link was redeemed for (checked against plum.item at redemption).';
-COMMENT ON COLUMN plum.link.reference IS 'The caller''s reference given at redemption, e.g. an order id.';
-COMMENT ON COLUMN plum.link.billing_id IS 'The billing record of the redemption: the entry id of its link_redeem ledger row.';
+SELECT pg_catalog.pg_extension_config_dump('plum_internal.link', '');
+-- plum.links' WHERE recipient = ... finds the rows through an index
+CREATE INDEX link_recipient ON plum_internal.link (recipient) WHERE recipient IS NOT NULL;
+
+-- @api
+
+CREATE FUNCTION plum_internal.link_token() RETURNS text
+	LANGUAGE C VOLATILE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'plum_link_token';
+COMMENT ON FUNCTION plum_internal.link_token() IS
+	'Internal: a new link token, 192 bits from pg_strong_random() as 32 characters of unpadded base64url (A-Z a-z 0-9 - _).';
+COMMENT ON TABLE plum_internal.link IS 'Reward links: a token worth a value, redeemed whole, once, for one item of its campaign''s catalog. Written only by plum.create_link(), plum.redeem_link() and plum.cancel_link(); read plum.links.';
+COMMENT ON COLUMN plum_internal.link.token IS 'The link''s token: 32 base64url characters (192 random bits), unique.';
+COMMENT ON COLUMN plum_internal.link.company_id IS 'The company billed when the link is redeemed.';
+COMMENT ON COLUMN plum_internal.link.campaign_id IS 'The links campaign: its catalog and expiry apply.';
+COMMENT ON COLUMN plum_internal.link.admin_id IS 'The admin who created the link.';
+COMMENT ON COLUMN plum_internal.link.value IS 'What the link is worth, exact to the company''s currency.';
+COMMENT ON COLUMN plum_internal.link.recipient IS 'The recipient the link is addressed to (NULL: not addressed).';
+COMMENT ON COLUMN plum_internal.link.state IS 'active, redeemed or cancelled (an active link past its campaign''s expiry shows as expired in plum.links).';
+COMMENT ON COLUMN plum_internal.link.created IS 'When the link was created (plum clock).';
+COMMENT ON COLUMN plum_internal.link.redeemed_at IS 'When the link was redeemed (plum clock).';
+COMMENT ON COLUMN plum_internal.link.cancelled_at IS 'When the link was cancelled (plum clock).';
+COMMENT ON COLUMN plum_internal.link.item_id IS 'The item the link was redeemed for (checked against plum_internal.item at redemption).';
+COMMENT ON COLUMN plum_internal.link.reference IS 'The caller''s reference given at redemption, e.g. an order id.';
+COMMENT ON COLUMN plum_internal.link.billing_id IS 'The billing record of the redemption: the entry id of its link_redeem ledger row.';
 
 CREATE FUNCTION plum.create_link(admin_id bigint, campaign_id bigint, value numeric, recipient plum.recipient DEFAULT NULL)
 	RETURNS text
@@ -50,24 +55,24 @@ CREATE FUNCTION plum.create_link(admin_id bigint, campaign_id bigint, value nume
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 DECLARE
-	v_campaign plum.campaign;
+	v_campaign plum_internal.campaign;
 	v_scale smallint;
 	v_now timestamptz := plum.now();
 	v_token text;
 BEGIN
-	v_campaign := plum.check_campaign(admin_id, campaign_id, 'links');
-	SELECT c.scale INTO STRICT v_scale FROM plum.company c WHERE c.company_id = v_campaign.company_id;
-	value := plum.valid_amount(value, v_scale, 'value');
+	v_campaign := plum_internal.check_campaign(admin_id, campaign_id, 'links');
+	SELECT c.scale INTO STRICT v_scale FROM plum_internal.company c WHERE c.company_id = v_campaign.company_id;
+	value := plum_internal.valid_amount(value, v_scale, 'value');
 	-- a token collision is a 2^-192 event: draw again rather than fail
 	LOOP
-		v_token := plum.link_token();
-		INSERT INTO plum.link AS l (token, company_id, campaign_id, admin_id, value, recipient, created)
+		v_token := plum_internal.link_token();
+		INSERT INTO plum_internal.link AS l (token, company_id, campaign_id, admin_id, value, recipient, created)
 			VALUES (v_token, v_campaign.company_id, create_link.campaign_id, create_link.admin_id,
 				create_link.value, create_link.recipient, v_now)
 			ON CONFLICT ON CONSTRAINT link_pkey DO NOTHING;
 		EXIT WHEN FOUND;
 	END LOOP;
-	INSERT INTO plum.journal (company_id, at, kind, amount, admin_id, recipient, campaign_id, token)
+	INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, recipient, campaign_id, token)
 		VALUES (v_campaign.company_id, v_now, 'link_create', create_link.value, create_link.admin_id,
 			create_link.recipient, create_link.campaign_id, v_token);
 	RETURN v_token;
@@ -77,25 +82,25 @@ COMMENT ON FUNCTION plum.create_link(bigint, bigint, numeric, plum.recipient) IS
 	'Create a reward link worth value in a links campaign, optionally addressed to a recipient; returns its token (32 URL-safe characters). Nothing is billed and no pool is drawn: the company is billed only when the link is redeemed.';
 
 -- Raise PU003 for a link that is no longer active (internal helper of cancel_link; redeem_link, in C, says the same).
-CREATE FUNCTION plum.link_not_active(state text, redeemed_at timestamptz, cancelled_at timestamptz) RETURNS void
+CREATE FUNCTION plum_internal.link_not_active(state text, redeemed_at timestamptz, cancelled_at timestamptz) RETURNS void
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 BEGIN
 	IF state = 'redeemed' THEN
-		PERFORM plum.raise('PU003', 'link already redeemed', format('The link was redeemed at %s.', redeemed_at),
+		PERFORM plum_internal.raise('PU003', 'link already redeemed', format('The link was redeemed at %s.', redeemed_at),
 			'A link is redeemed once, for its whole value.');
 	END IF;
-	PERFORM plum.raise('PU003', 'link cancelled', format('The link was cancelled at %s.', cancelled_at));
+	PERFORM plum_internal.raise('PU003', 'link cancelled', format('The link was cancelled at %s.', cancelled_at));
 END
 $$;
-COMMENT ON FUNCTION plum.link_not_active(text, timestamptz, timestamptz) IS
+COMMENT ON FUNCTION plum_internal.link_not_active(text, timestamptz, timestamptz) IS
 	'Internal: refuse a link that was redeemed or cancelled (PU003), saying which and when.';
 
 -- In C (src/links.c): one read of the link with everything its checks need, then one
 -- statement that claims it (UPDATE ... WHERE state = 'active') and writes the billing row.
--- The checks, their order and their errors are those of plum.link_not_active() above and of
--- plum.in_catalog() and plum.item_accepts() (sql/70_catalog.sql), whose rules it repeats.
+-- The checks, their order and their errors are those of plum_internal.link_not_active() above and of
+-- plum_internal.in_catalog() and plum_internal.item_accepts() (sql/50_catalog.sql), whose rules it repeats.
 CREATE FUNCTION plum.redeem_link(token text, item_id bigint, reference text DEFAULT NULL) RETURNS bigint
 	LANGUAGE C VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, plum, pg_temp
@@ -112,38 +117,35 @@ DECLARE
 	v_link record;
 	v_now timestamptz := plum.now();
 BEGIN
-	PERFORM plum.not_null(admin_id, 'admin_id');
-	PERFORM plum.not_null(token, 'token');
-	SELECT a.company_id INTO v_admin_company FROM plum.admin a WHERE a.admin_id = cancel_link.admin_id;
-	IF NOT FOUND THEN
-		PERFORM plum.raise('PU005', 'unknown admin', format('There is no admin %s.', cancel_link.admin_id));
-	END IF;
+	PERFORM plum_internal.not_null(admin_id, 'admin_id');
+	PERFORM plum_internal.not_null(token, 'token');
+	v_admin_company := (plum_internal.admin_row(cancel_link.admin_id)).company_id;
 	SELECT l.company_id, l.state, l.redeemed_at, l.cancelled_at INTO v_link
-		FROM plum.link l WHERE l.token = cancel_link.token;
+		FROM plum_internal.link l WHERE l.token = cancel_link.token;
 	IF NOT FOUND THEN
-		PERFORM plum.raise('PU005', 'unknown link', 'No link has this token.',
+		PERFORM plum_internal.raise('PU005', 'unknown link', 'No link has this token.',
 			'Check that the whole link was copied.');
 	END IF;
 	IF v_link.company_id <> v_admin_company THEN
-		PERFORM plum.raise('PU009', 'link belongs to another company',
+		PERFORM plum_internal.raise('PU009', 'link belongs to another company',
 			format('The link is company %s''s; admin %s is company %s''s.', v_link.company_id,
 				cancel_link.admin_id, v_admin_company));
 	END IF;
 	IF v_link.state <> 'active' THEN
-		PERFORM plum.link_not_active(v_link.state, v_link.redeemed_at, v_link.cancelled_at);
+		PERFORM plum_internal.link_not_active(v_link.state, v_link.redeemed_at, v_link.cancelled_at);
 	END IF;
 	WITH withdrawn AS (
-		UPDATE plum.link l SET state = 'cancelled', cancelled_at = v_now
+		UPDATE plum_internal.link l SET state = 'cancelled', cancelled_at = v_now
 			WHERE l.token = cancel_link.token AND l.state = 'active'
 			RETURNING l.company_id, l.campaign_id, l.value, l.recipient)
-	INSERT INTO plum.journal (company_id, at, kind, amount, admin_id, recipient, campaign_id, token)
+	INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, recipient, campaign_id, token)
 		SELECT withdrawn.company_id, v_now, 'link_cancel', withdrawn.value, cancel_link.admin_id, withdrawn.recipient,
 			withdrawn.campaign_id, cancel_link.token
 		FROM withdrawn;
 	IF NOT FOUND THEN
 		-- another transaction redeemed or cancelled the link since we read it
-		SELECT l.state, l.redeemed_at, l.cancelled_at INTO v_link FROM plum.link l WHERE l.token = cancel_link.token;
-		PERFORM plum.link_not_active(v_link.state, v_link.redeemed_at, v_link.cancelled_at);
+		SELECT l.state, l.redeemed_at, l.cancelled_at INTO v_link FROM plum_internal.link l WHERE l.token = cancel_link.token;
+		PERFORM plum_internal.link_not_active(v_link.state, v_link.redeemed_at, v_link.cancelled_at);
 	END IF;
 END
 $$;
@@ -155,9 +157,9 @@ CREATE VIEW plum.links AS
 		CASE WHEN l.state = 'active' AND k.expires_at <= plum.now() THEN 'expired' ELSE l.state END AS state,
 		l.redeemed_at, l.created, l.cancelled_at, k.expires_at, l.item_id, l.reference, l.billing_id, l.admin_id,
 		c.base_currency AS currency
-	FROM plum.link l
-	JOIN plum.campaign k ON k.campaign_id = l.campaign_id
-	JOIN plum.company c ON c.company_id = l.company_id;
+	FROM plum_internal.link l
+	JOIN plum_internal.campaign k ON k.campaign_id = l.campaign_id
+	JOIN plum_internal.company c ON c.company_id = l.company_id;
 COMMENT ON VIEW plum.links IS 'Reward links with their state as of plum''s clock (an active link past its campaign''s expiry is expired).';
 COMMENT ON COLUMN plum.links.token IS 'The link''s token (a bearer secret: whoever has it can redeem the link).';
 COMMENT ON COLUMN plum.links.company_id IS 'Company id (billed when the link is redeemed).';
@@ -178,7 +180,7 @@ COMMENT ON COLUMN plum.links.currency IS 'The company''s base currency.';
 CREATE VIEW plum.billing AS
 	SELECT j.company_id, j.at, 'link_redemption'::text AS kind, round(j.amount, c.scale) AS amount, j.reference,
 		j.entry_id AS billing_id, j.token, j.campaign_id, j.item_id, c.base_currency AS currency
-	FROM plum.journal j JOIN plum.company c ON c.company_id = j.company_id
+	FROM plum_internal.journal j JOIN plum_internal.company c ON c.company_id = j.company_id
 	WHERE j.kind = 'link_redeem';
 COMMENT ON VIEW plum.billing IS 'What each company is billed: one row per redeemed link, written in the redemption''s transaction (the link_redeem ledger rows).';
 COMMENT ON COLUMN plum.billing.company_id IS 'The company billed.';
@@ -192,17 +194,17 @@ COMMENT ON COLUMN plum.billing.campaign_id IS 'The link''s campaign.';
 COMMENT ON COLUMN plum.billing.item_id IS 'The item the link was redeemed for.';
 COMMENT ON COLUMN plum.billing.currency IS 'The company''s base currency.';
 
--- verify_links(): replay the links ledger against the links (plum.verify() in 80_verify.sql unions every area).
-CREATE FUNCTION plum.verify_links(company_id bigint DEFAULT NULL)
+-- verify_links(): replay the links ledger against the links (plum.verify() in 90_verify.sql unions every area).
+CREATE FUNCTION plum_internal.verify_links(company_id bigint DEFAULT NULL)
 	RETURNS TABLE(company_id bigint, check_name text, detail text)
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, plum, pg_temp
 	BEGIN ATOMIC
 	WITH co AS (
-		SELECT c.company_id FROM plum.company c
+		SELECT c.company_id FROM plum_internal.company c
 		WHERE verify_links.company_id IS NULL OR c.company_id = verify_links.company_id),
 	lk AS (
-		SELECT l.* FROM plum.link l JOIN co USING (company_id)),
+		SELECT l.* FROM plum_internal.link l JOIN co USING (company_id)),
 	-- per token: its create, redeem and cancel movements
 	mv AS (
 		SELECT j.company_id, j.token,
@@ -213,7 +215,7 @@ CREATE FUNCTION plum.verify_links(company_id bigint DEFAULT NULL)
 			min(j.entry_id) FILTER (WHERE j.kind = 'link_redeem') AS billing_id,
 			count(*) FILTER (WHERE j.kind = 'link_cancel') AS cancels,
 			sum(j.amount) FILTER (WHERE j.kind = 'link_cancel') AS cancelled
-		FROM plum.journal j JOIN co USING (company_id)
+		FROM plum_internal.journal j JOIN co USING (company_id)
 		WHERE j.kind IN ('link_create', 'link_redeem', 'link_cancel')
 		GROUP BY j.company_id, j.token),
 	per AS (
@@ -224,8 +226,8 @@ CREATE FUNCTION plum.verify_links(company_id bigint DEFAULT NULL)
 		FROM lk FULL JOIN mv ON mv.token = lk.token),
 	totals AS (
 		SELECT co.company_id,
-			coalesce((SELECT sum(j.amount) FROM plum.journal j WHERE j.company_id = co.company_id AND j.kind = 'link_redeem'), 0) AS billed,
-			coalesce((SELECT sum(l.value) FROM plum.link l WHERE l.company_id = co.company_id AND l.state = 'redeemed'), 0) AS redeemed
+			coalesce((SELECT sum(j.amount) FROM plum_internal.journal j WHERE j.company_id = co.company_id AND j.kind = 'link_redeem'), 0) AS billed,
+			coalesce((SELECT sum(l.value) FROM plum_internal.link l WHERE l.company_id = co.company_id AND l.state = 'redeemed'), 0) AS redeemed
 		FROM co)
 	SELECT per.company_id, 'link movements', format('ledger rows for link %s, which does not exist', per.token)
 		FROM per WHERE NOT per.known
@@ -256,16 +258,16 @@ CREATE FUNCTION plum.verify_links(company_id bigint DEFAULT NULL)
 		FROM totals t WHERE t.billed <> t.redeemed
 	ORDER BY 1, 2, 3;
 	END;
-COMMENT ON FUNCTION plum.verify_links(bigint) IS
+COMMENT ON FUNCTION plum_internal.verify_links(bigint) IS
 	'The links part of plum.verify(): each link has one link_create row of its value; a redeemed link one link_redeem row (its billing id) and no link_cancel; a cancelled link one link_cancel and no link_redeem; an active link neither; billing = the value of the redeemed links.';
 
 REVOKE EXECUTE ON FUNCTION
-	plum.link_token(),
+	plum_internal.link_token(),
 	plum.create_link(bigint, bigint, numeric, plum.recipient),
-	plum.link_not_active(text, timestamptz, timestamptz),
+	plum_internal.link_not_active(text, timestamptz, timestamptz),
 	plum.redeem_link(text, bigint, text),
 	plum.cancel_link(bigint, text),
-	plum.verify_links(bigint)
+	plum_internal.verify_links(bigint)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION plum.redeem_link(text, bigint, text) TO plum_app;
 GRANT EXECUTE ON FUNCTION
@@ -273,4 +275,3 @@ GRANT EXECUTE ON FUNCTION
 	plum.cancel_link(bigint, text)
 	TO plum_admin;
 GRANT SELECT ON plum.links, plum.billing TO plum_reader;
-SELECT pg_catalog.pg_extension_config_dump('plum.link', '');

@@ -3,7 +3,7 @@
 -- given; undistributed codes can be cancelled back to the pool at any time; expired distributed
 -- codes are swept as breakage.
 
-CREATE TABLE plum.issued_code (
+CREATE TABLE plum_internal.issued_code (
 	code		plum.code NOT NULL,
 	company_id	bigint NOT NULL,
 	campaign_id	bigint NOT NULL,
@@ -19,22 +19,25 @@ CREATE TABLE plum.issued_code (
 	CONSTRAINT issued_code_balance CHECK (balance >= 0 AND balance <= denomination),
 	CONSTRAINT issued_code_cancelled_empty CHECK (cancelled_at IS NULL OR balance = 0)
 ) WITH (fillfactor = 80);
-COMMENT ON TABLE plum.issued_code IS 'Every code issued, with its balance (updated in place). Written only by plum''s code functions (no foreign keys, so that issuing 1,000,000 codes stays one plain INSERT); read plum.codes.';
-COMMENT ON COLUMN plum.issued_code.code IS 'The code (60 random bits).';
-COMMENT ON COLUMN plum.issued_code.company_id IS 'The company of the campaign the code was issued for.';
-COMMENT ON COLUMN plum.issued_code.campaign_id IS 'The campaign (mode codes) the code was issued for.';
-COMMENT ON COLUMN plum.issued_code.admin_id IS 'The admin who issued the code, from whose pool its value came and to whose pool a cancellation returns it.';
-COMMENT ON COLUMN plum.issued_code.issued_at IS 'When the code was issued (plum clock).';
-COMMENT ON COLUMN plum.issued_code.expires_at IS 'When the code stops being redeemable: the campaign''s expiry at issue (NULL: never).';
-COMMENT ON COLUMN plum.issued_code.distributed_at IS 'When the code was first marked distributed or used (NULL: undistributed, so still cancellable).';
-COMMENT ON COLUMN plum.issued_code.cancelled_at IS 'When the code was cancelled and its value returned to the issuer''s pool.';
-COMMENT ON COLUMN plum.issued_code.expired_at IS 'When plum.expire_codes() recorded the remaining balance of this expired code as breakage.';
-COMMENT ON COLUMN plum.issued_code.denomination IS 'The value the code was issued for (one of the company''s code denominations).';
-COMMENT ON COLUMN plum.issued_code.balance IS 'What is left to spend (0 once used up, cancelled or swept after expiry).';
+SELECT pg_catalog.pg_extension_config_dump('plum_internal.issued_code', '');
+
+-- @api
+COMMENT ON TABLE plum_internal.issued_code IS 'Every code issued, with its balance (updated in place). Written only by plum''s code functions (no foreign keys, so that issuing 1,000,000 codes stays one plain INSERT); read plum.codes.';
+COMMENT ON COLUMN plum_internal.issued_code.code IS 'The code (60 random bits).';
+COMMENT ON COLUMN plum_internal.issued_code.company_id IS 'The company of the campaign the code was issued for.';
+COMMENT ON COLUMN plum_internal.issued_code.campaign_id IS 'The campaign (mode codes) the code was issued for.';
+COMMENT ON COLUMN plum_internal.issued_code.admin_id IS 'The admin who issued the code, from whose pool its value came and to whose pool a cancellation returns it.';
+COMMENT ON COLUMN plum_internal.issued_code.issued_at IS 'When the code was issued (plum clock).';
+COMMENT ON COLUMN plum_internal.issued_code.expires_at IS 'When the code stops being redeemable: the campaign''s expiry at issue (NULL: never).';
+COMMENT ON COLUMN plum_internal.issued_code.distributed_at IS 'When the code was first marked distributed or used (NULL: undistributed, so still cancellable).';
+COMMENT ON COLUMN plum_internal.issued_code.cancelled_at IS 'When the code was cancelled and its value returned to the issuer''s pool.';
+COMMENT ON COLUMN plum_internal.issued_code.expired_at IS 'When plum.expire_codes() recorded the remaining balance of this expired code as breakage.';
+COMMENT ON COLUMN plum_internal.issued_code.denomination IS 'The value the code was issued for (one of the company''s code denominations).';
+COMMENT ON COLUMN plum_internal.issued_code.balance IS 'What is left to spend (0 once used up, cancelled or swept after expiry).';
 
 -- Insert drawn codes, skipping those taken already (or drawn twice); returns the codes inserted.
 -- issue_codes() falls back on this after a collision (about 1 in 10^12 per code).
-CREATE FUNCTION plum.insert_codes(company_id bigint, campaign_id bigint, admin_id bigint, denomination numeric,
+CREATE FUNCTION plum_internal.insert_codes(company_id bigint, campaign_id bigint, admin_id bigint, denomination numeric,
 		issued_at timestamptz, expires_at timestamptz, codes plum.code[])
 	RETURNS plum.code[]
 	LANGUAGE plpgsql VOLATILE
@@ -44,7 +47,7 @@ DECLARE
 	v_free plum.code[];
 BEGIN
 	WITH ins AS (
-		INSERT INTO plum.issued_code AS ic (code, company_id, campaign_id, admin_id, issued_at, expires_at, denomination, balance)
+		INSERT INTO plum_internal.issued_code AS ic (code, company_id, campaign_id, admin_id, issued_at, expires_at, denomination, balance)
 			SELECT c, insert_codes.company_id, insert_codes.campaign_id, insert_codes.admin_id, insert_codes.issued_at,
 				insert_codes.expires_at, insert_codes.denomination, insert_codes.denomination
 			FROM unnest(codes) AS c
@@ -54,17 +57,18 @@ BEGIN
 	RETURN coalesce(v_free, '{}');
 END
 $$;
-COMMENT ON FUNCTION plum.insert_codes(bigint, bigint, bigint, numeric, timestamptz, timestamptz, plum.code[]) IS
+COMMENT ON FUNCTION plum_internal.insert_codes(bigint, bigint, bigint, numeric, timestamptz, timestamptz, plum.code[]) IS
 	'Internal: insert drawn codes of one issue, skipping any already taken or drawn twice; returns the codes inserted.';
 
+-- RETURNS TABLE(code ...): still SETOF plum.code, with its column named "code" for drivers
 CREATE FUNCTION plum.issue_codes(admin_id bigint, campaign_id bigint, denomination numeric, count integer)
-	RETURNS SETOF plum.code
+	RETURNS TABLE(code plum.code)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, plum, pg_temp
 	ROWS 1000
 	AS $$
 DECLARE
-	v_campaign plum.campaign;
+	v_campaign plum_internal.campaign;
 	v_scale smallint;
 	v_denoms numeric[];
 	v_now timestamptz := plum.now();
@@ -72,58 +76,50 @@ DECLARE
 	v_pool numeric;
 	v_codes plum.code[];
 BEGIN
-	PERFORM plum.not_null(admin_id, 'admin_id');
-	PERFORM plum.not_null(campaign_id, 'campaign_id');
-	PERFORM plum.not_null(denomination, 'denomination');
-	PERFORM plum.not_null(count, 'count');
-	v_campaign := plum.check_campaign(issue_codes.admin_id, issue_codes.campaign_id, 'codes');
+	PERFORM plum_internal.not_null(admin_id, 'admin_id');
+	PERFORM plum_internal.not_null(campaign_id, 'campaign_id');
+	PERFORM plum_internal.not_null(denomination, 'denomination');
+	PERFORM plum_internal.not_null(count, 'count');
+	v_campaign := plum_internal.check_campaign(issue_codes.admin_id, issue_codes.campaign_id, 'codes');
 	SELECT c.scale, c.code_denominations INTO STRICT v_scale, v_denoms
-		FROM plum.company c WHERE c.company_id = v_campaign.company_id;
-	denomination := plum.valid_amount(denomination, v_scale, 'denomination');
+		FROM plum_internal.company c WHERE c.company_id = v_campaign.company_id;
+	denomination := plum_internal.valid_amount(denomination, v_scale, 'denomination');
 	IF NOT denomination = ANY (v_denoms) THEN
-		PERFORM plum.raise('PU008', 'not an allowed code denomination',
+		PERFORM plum_internal.raise('PU008', 'not an allowed code denomination',
 			format('Company %s issues codes of %s; %s is not one of them.', v_campaign.company_id,
 				(SELECT string_agg(round(d, v_scale)::text, ', ' ORDER BY d) FROM unnest(v_denoms) AS d), denomination),
 			'Use one of the company''s code denominations.');
 	END IF;
 	IF count < 1 OR count > 1000000 THEN
-		PERFORM plum.raise('PU008', 'invalid number of codes',
+		PERFORM plum_internal.raise('PU008', 'invalid number of codes',
 			format('Asked for %s codes; one call issues 1 to 1000000.', count));
 	END IF;
 	v_total := denomination * count;
-	UPDATE plum.admin a SET pool = a.pool - v_total
-		WHERE a.admin_id = issue_codes.admin_id AND a.pool >= v_total RETURNING a.pool INTO v_pool;
-	IF NOT FOUND THEN
-		SELECT a.pool INTO v_pool FROM plum.admin a WHERE a.admin_id = issue_codes.admin_id;
-		PERFORM plum.raise('PU001', 'insufficient pool',
-			format('Admin %s''s pool is %s, requested %s for %s codes of %s.', issue_codes.admin_id,
-				round(v_pool, v_scale), round(v_total, v_scale), count, denomination),
-			'Create points into the pool with plum.create_points() first.');
-	END IF;
-	v_codes := ARRAY(SELECT plum.code_random(count));
+	v_pool := plum_internal.debit_pool(issue_codes.admin_id, v_total, v_scale, format(' for %s codes of %s', count, denomination));
+	v_codes := ARRAY(SELECT plum_internal.code_random(count));
 	BEGIN
 		-- the fast path: one plain INSERT (no speculative insertion per row)
-		INSERT INTO plum.issued_code (code, company_id, campaign_id, admin_id, issued_at, expires_at, denomination, balance)
+		INSERT INTO plum_internal.issued_code (code, company_id, campaign_id, admin_id, issued_at, expires_at, denomination, balance)
 			SELECT c, v_campaign.company_id, issue_codes.campaign_id, issue_codes.admin_id, v_now, v_campaign.expires_at,
 				denomination, denomination
 			FROM unnest(v_codes) AS c;
 	EXCEPTION WHEN unique_violation THEN
 		-- a drawn code is taken (or drawn twice): keep the free ones, draw the shortfall again until all are issued
-		v_codes := plum.insert_codes(v_campaign.company_id, issue_codes.campaign_id, issue_codes.admin_id, denomination,
+		v_codes := plum_internal.insert_codes(v_campaign.company_id, issue_codes.campaign_id, issue_codes.admin_id, denomination,
 			v_now, v_campaign.expires_at, v_codes);
 		WHILE cardinality(v_codes) < count LOOP
-			v_codes := v_codes || plum.insert_codes(v_campaign.company_id, issue_codes.campaign_id, issue_codes.admin_id,
-				denomination, v_now, v_campaign.expires_at, ARRAY(SELECT plum.code_random(count - cardinality(v_codes))));
+			v_codes := v_codes || plum_internal.insert_codes(v_campaign.company_id, issue_codes.campaign_id, issue_codes.admin_id,
+				denomination, v_now, v_campaign.expires_at, ARRAY(SELECT plum_internal.code_random(count - cardinality(v_codes))));
 		END LOOP;
 	END;
-	INSERT INTO plum.journal (company_id, at, kind, amount, admin_id, campaign_id, note)
+	INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, campaign_id, note)
 		VALUES (v_campaign.company_id, v_now, 'code_issue', v_total, issue_codes.admin_id, issue_codes.campaign_id,
 			format('%s codes of %s', count, denomination));
 	RETURN QUERY SELECT unnest(v_codes);
 END
 $$;
 COMMENT ON FUNCTION plum.issue_codes(bigint, bigint, numeric, integer) IS
-	'Issue count (1 to 1,000,000) new codes of one of the company''s denominations for a codes campaign, drawing count x denomination from the admin''s pool (PU001 when short). Returns the codes.';
+	'Issue count (1 to 1,000,000) new codes of one of the company''s denominations for a codes campaign, drawing count x denomination from the admin''s pool (PU001 when short). Returns the codes, in a column named code.';
 
 CREATE FUNCTION plum.code_balance(code plum.code) RETURNS numeric
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -132,11 +128,11 @@ CREATE FUNCTION plum.code_balance(code plum.code) RETURNS numeric
 DECLARE
 	v_balance numeric;
 BEGIN
-	PERFORM plum.not_null(code, 'code');
+	PERFORM plum_internal.not_null(code, 'code');
 	SELECT round(ic.balance, c.scale) INTO v_balance
-		FROM plum.issued_code ic JOIN plum.company c USING (company_id) WHERE ic.code = code_balance.code;
+		FROM plum_internal.issued_code ic JOIN plum_internal.company c USING (company_id) WHERE ic.code = code_balance.code;
 	IF NOT FOUND THEN
-		PERFORM plum.raise('PU005', 'unknown code', format('There is no code %s.', code));
+		PERFORM plum_internal.raise('PU005', 'unknown code', format('There is no code %s.', code));
 	END IF;
 	RETURN v_balance;
 END
@@ -147,30 +143,30 @@ COMMENT ON FUNCTION plum.code_balance(plum.code) IS
 -- Lock the given codes in code order (the one canonical order, so calls never deadlock) and
 -- return them in the order given.  Refuses a NULL or empty list (22004, 22023), a NULL code
 -- (22004), a code given twice (22023) and an unknown code (PU005).
-CREATE FUNCTION plum.lock_codes(codes plum.code[], marking boolean DEFAULT false)
-	RETURNS plum.issued_code[]
+CREATE FUNCTION plum_internal.lock_codes(codes plum.code[], marking boolean DEFAULT false)
+	RETURNS plum_internal.issued_code[]
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 DECLARE
-	v_rows plum.issued_code[];
+	v_rows plum_internal.issued_code[];
 	v_n integer := cardinality(codes);
 	v_bad record;
 BEGIN
 	IF codes IS NULL THEN
-		PERFORM plum.not_null(codes, 'codes');
+		PERFORM plum_internal.not_null(codes, 'codes');
 	END IF;
 	IF v_n = 0 THEN
 		IF marking THEN
 			RETURN '{}';
 		END IF;
-		PERFORM plum.raise('22023', 'no codes given', NULL, 'Give at least one code.');
+		PERFORM plum_internal.raise('22023', 'no codes given', NULL, 'Give at least one code.');
 	END IF;
 	IF array_position(codes, NULL) IS NOT NULL THEN
-		PERFORM plum.raise('22004', format('code #%s must not be null', array_position(codes, NULL)));
+		PERFORM plum_internal.raise('22004', format('code #%s must not be null', array_position(codes, NULL)));
 	END IF;
 	SELECT array_agg(s.x ORDER BY array_position(codes, (s.x).code)) INTO v_rows
-		FROM (SELECT x FROM plum.issued_code x WHERE x.code = ANY (codes) ORDER BY x.code FOR UPDATE) AS s;
+		FROM (SELECT x FROM plum_internal.issued_code x WHERE x.code = ANY (codes) ORDER BY x.code FOR UPDATE) AS s;
 	IF marking THEN
 		v_n := (SELECT count(DISTINCT u.c) FROM unnest(codes) AS u(c));
 	END IF;
@@ -178,19 +174,19 @@ BEGIN
 		SELECT u.c, min(u.i) AS first, (array_agg(u.i ORDER BY u.i))[2] AS second INTO v_bad
 			FROM unnest(codes) WITH ORDINALITY AS u(c, i) GROUP BY u.c HAVING count(*) > 1 AND NOT marking ORDER BY 2 LIMIT 1;
 		IF FOUND THEN
-			PERFORM plum.raise('22023', 'duplicate code',
+			PERFORM plum_internal.raise('22023', 'duplicate code',
 				format('Code %s is given twice (#%s and #%s).', v_bad.c, v_bad.first, v_bad.second),
 				'Give each code once.');
 		END IF;
 		SELECT u.c, u.i INTO v_bad FROM unnest(codes) WITH ORDINALITY AS u(c, i)
-			WHERE NOT EXISTS (SELECT 1 FROM plum.issued_code x WHERE x.code = u.c) ORDER BY u.i LIMIT 1;
-		PERFORM plum.raise('PU005', 'unknown code', format('Code #%s (%s) does not exist.', v_bad.i, v_bad.c),
+			WHERE NOT EXISTS (SELECT 1 FROM plum_internal.issued_code x WHERE x.code = u.c) ORDER BY u.i LIMIT 1;
+		PERFORM plum_internal.raise('PU005', 'unknown code', format('Code #%s (%s) does not exist.', v_bad.i, v_bad.c),
 			'Check the code for typing mistakes.');
 	END IF;
 	RETURN v_rows;
 END
 $$;
-COMMENT ON FUNCTION plum.lock_codes(plum.code[], boolean) IS
+COMMENT ON FUNCTION plum_internal.lock_codes(plum.code[], boolean) IS
 	'Internal: lock codes FOR UPDATE in code order and return their rows in the order given; refuses NULLs (22004), an empty list or a code given twice (22023; both allowed when marking), unknown codes (PU005).';
 
 -- The codes hot path, in C (src/codes.c): one statement locks the codes in code order (never a
@@ -211,28 +207,28 @@ CREATE FUNCTION plum.mark_codes_distributed(codes plum.code[]) RETURNS integer
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 DECLARE
-	v_rows plum.issued_code[];
+	v_rows plum_internal.issued_code[];
 	v_now timestamptz := plum.now();
 	v_n integer;
 	i integer;
 BEGIN
 	IF codes IS NULL THEN
-		PERFORM plum.not_null(codes, 'codes');
+		PERFORM plum_internal.not_null(codes, 'codes');
 	END IF;
 	-- a code listed twice is marked once
-	v_rows := plum.lock_codes(codes, marking => true);
+	v_rows := plum_internal.lock_codes(codes, marking => true);
 	FOR i IN 1 .. cardinality(v_rows) LOOP
 		IF v_rows[i].cancelled_at IS NOT NULL THEN
-			PERFORM plum.raise('PU003', 'code cancelled',
+			PERFORM plum_internal.raise('PU003', 'code cancelled',
 				format('Code %s was cancelled at %s.', v_rows[i].code, v_rows[i].cancelled_at));
 		END IF;
 		IF v_rows[i].distributed_at IS NULL AND v_rows[i].expires_at <= v_now THEN
-			PERFORM plum.raise('PU002', 'code expired',
+			PERFORM plum_internal.raise('PU002', 'code expired',
 				format('Code %s expired at %s before it was distributed.', v_rows[i].code, v_rows[i].expires_at),
 				'Cancel it with plum.cancel_codes() to return its value to the pool.');
 		END IF;
 	END LOOP;
-	UPDATE plum.issued_code ic SET distributed_at = v_now
+	UPDATE plum_internal.issued_code ic SET distributed_at = v_now
 		WHERE ic.code = ANY (codes) AND ic.distributed_at IS NULL;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	RETURN v_n;
@@ -246,55 +242,52 @@ CREATE FUNCTION plum.cancel_codes(admin_id bigint, codes plum.code[]) RETURNS nu
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 DECLARE
-	v_admin plum.admin;
-	v_rows plum.issued_code[];
-	v_row plum.issued_code;
+	v_admin plum_internal.admin;
+	v_rows plum_internal.issued_code[];
+	v_row plum_internal.issued_code;
 	v_scale smallint;
 	v_now timestamptz := plum.now();
 	v_total numeric := 0;
 	v_issuer record;
 	i integer;
 BEGIN
-	PERFORM plum.not_null(admin_id, 'admin_id');
-	PERFORM plum.not_null(codes, 'codes');
-	SELECT * INTO v_admin FROM plum.admin a WHERE a.admin_id = cancel_codes.admin_id;
-	IF NOT FOUND THEN
-		PERFORM plum.raise('PU005', 'unknown admin', format('There is no admin %s.', cancel_codes.admin_id));
-	END IF;
-	v_rows := plum.lock_codes(codes);
+	PERFORM plum_internal.not_null(admin_id, 'admin_id');
+	PERFORM plum_internal.not_null(codes, 'codes');
+	v_admin := plum_internal.admin_row(cancel_codes.admin_id);
+	v_rows := plum_internal.lock_codes(codes);
 	FOR i IN 1 .. cardinality(v_rows) LOOP
 		v_row := v_rows[i];
 		IF v_row.company_id <> v_admin.company_id THEN
-			PERFORM plum.raise('PU009', 'code belongs to another company',
+			PERFORM plum_internal.raise('PU009', 'code belongs to another company',
 				format('Code #%s (%s) is company %s''s; admin %s is company %s''s.', i, v_row.code, v_row.company_id,
 					cancel_codes.admin_id, v_admin.company_id));
 		END IF;
 		IF v_row.admin_id <> cancel_codes.admin_id AND v_admin.role <> 'super_admin' THEN
-			PERFORM plum.raise('PU009', 'only the issuing admin or a super admin may cancel a code',
+			PERFORM plum_internal.raise('PU009', 'only the issuing admin or a super admin may cancel a code',
 				format('Code #%s (%s) was issued by admin %s; admin %s is an %s.', i, v_row.code, v_row.admin_id,
 					cancel_codes.admin_id, v_admin.role),
 				'Ask the issuing admin or a super admin of the company.');
 		END IF;
 		IF v_row.cancelled_at IS NOT NULL THEN
-			PERFORM plum.raise('PU003', 'code already cancelled',
+			PERFORM plum_internal.raise('PU003', 'code already cancelled',
 				format('Code #%s (%s) was cancelled at %s.', i, v_row.code, v_row.cancelled_at));
 		END IF;
 		IF v_row.distributed_at IS NOT NULL OR v_row.balance <> v_row.denomination THEN
-			PERFORM plum.raise('PU009', 'code already distributed',
+			PERFORM plum_internal.raise('PU009', 'code already distributed',
 				format('Code #%s (%s) was distributed at %s; only undistributed codes can be cancelled.', i, v_row.code,
 					v_row.distributed_at));
 		END IF;
 		v_total := v_total + v_row.denomination;
 	END LOOP;
-	SELECT c.scale INTO STRICT v_scale FROM plum.company c WHERE c.company_id = v_admin.company_id;
-	UPDATE plum.issued_code ic SET balance = 0, cancelled_at = v_now WHERE ic.code = ANY (codes);
+	SELECT c.scale INTO STRICT v_scale FROM plum_internal.company c WHERE c.company_id = v_admin.company_id;
+	UPDATE plum_internal.issued_code ic SET balance = 0, cancelled_at = v_now WHERE ic.code = ANY (codes);
 	-- the value goes back to each code's issuer; pools locked in admin order
 	FOR v_issuer IN
 		SELECT r.admin_id, sum(r.denomination) AS value FROM unnest(v_rows) AS r GROUP BY r.admin_id ORDER BY r.admin_id
 	LOOP
-		UPDATE plum.admin a SET pool = a.pool + v_issuer.value WHERE a.admin_id = v_issuer.admin_id;
+		UPDATE plum_internal.admin a SET pool = a.pool + v_issuer.value WHERE a.admin_id = v_issuer.admin_id;
 	END LOOP;
-	INSERT INTO plum.journal (company_id, at, kind, amount, admin_id, campaign_id, code, balance_after, note)
+	INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, campaign_id, code, balance_after, note)
 		SELECT v_admin.company_id, v_now, 'code_cancel', r.denomination, r.admin_id, r.campaign_id, r.code, 0,
 			CASE WHEN r.admin_id <> cancel_codes.admin_id THEN format('cancelled by admin %s', cancel_codes.admin_id) END
 		FROM unnest(v_rows) WITH ORDINALITY AS r
@@ -315,16 +308,16 @@ DECLARE
 BEGIN
 	-- undistributed codes are left alone (still cancellable); codes locked by a redemption are skipped
 	WITH due AS (
-		SELECT ic.code, ic.balance FROM plum.issued_code ic
+		SELECT ic.code, ic.balance FROM plum_internal.issued_code ic
 		WHERE ic.expires_at <= v_now AND ic.distributed_at IS NOT NULL AND ic.balance > 0 AND ic.cancelled_at IS NULL
 		ORDER BY ic.code
 		FOR UPDATE SKIP LOCKED),
 	upd AS (
-		UPDATE plum.issued_code ic SET balance = 0, expired_at = v_now FROM due
+		UPDATE plum_internal.issued_code ic SET balance = 0, expired_at = v_now FROM due
 		WHERE ic.code = due.code
 		RETURNING ic.code, ic.company_id, ic.campaign_id, due.balance AS gone),
 	j AS (
-		INSERT INTO plum.journal (company_id, at, kind, amount, campaign_id, code, balance_after)
+		INSERT INTO plum_internal.journal (company_id, at, kind, amount, campaign_id, code, balance_after)
 		SELECT upd.company_id, v_now, 'code_expire', upd.gone, upd.campaign_id, upd.code, 0 FROM upd
 		RETURNING amount)
 	SELECT coalesce(sum(j.amount), 0) INTO v_total FROM j;
@@ -345,7 +338,7 @@ CREATE VIEW plum.codes AS
 			ELSE 'distributed' END AS state,
 		ic.expires_at, ic.admin_id, ic.issued_at, ic.distributed_at, ic.cancelled_at,
 		c.base_currency AS currency
-	FROM plum.issued_code ic JOIN plum.company c USING (company_id);
+	FROM plum_internal.issued_code ic JOIN plum_internal.company c USING (company_id);
 COMMENT ON VIEW plum.codes IS 'Gift codes with their balance and state as of plum''s clock.';
 COMMENT ON COLUMN plum.codes.code IS 'The code.';
 COMMENT ON COLUMN plum.codes.company_id IS 'Company id.';
@@ -361,32 +354,32 @@ COMMENT ON COLUMN plum.codes.cancelled_at IS 'When it was cancelled (NULL: not c
 COMMENT ON COLUMN plum.codes.currency IS 'The company''s base currency.';
 
 -- verify_codes(): replay the codes ledger against code balances (plum.verify() unions every area).
-CREATE FUNCTION plum.verify_codes(company_id bigint DEFAULT NULL)
+CREATE FUNCTION plum_internal.verify_codes(company_id bigint DEFAULT NULL)
 	RETURNS TABLE(company_id bigint, check_name text, detail text)
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, plum, pg_temp
 	BEGIN ATOMIC
 	WITH co AS (
-		SELECT c.company_id FROM plum.company c
+		SELECT c.company_id FROM plum_internal.company c
 		WHERE verify_codes.company_id IS NULL OR c.company_id = verify_codes.company_id),
 	flows AS (
 		SELECT j.company_id, j.code,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_redeem'), 0) AS redeemed,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_expire'), 0) AS expired,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_cancel'), 0) AS cancelled
-		FROM plum.journal j JOIN co USING (company_id)
+		FROM plum_internal.journal j JOIN co USING (company_id)
 		WHERE j.kind IN ('code_redeem', 'code_expire', 'code_cancel')
 		GROUP BY j.company_id, j.code),
 	per AS (
 		SELECT coalesce(ic.company_id, f.company_id) AS company_id, coalesce(ic.code, f.code) AS code,
 			ic.denomination, ic.balance,
 			coalesce(f.redeemed, 0) AS redeemed, coalesce(f.expired, 0) AS expired, coalesce(f.cancelled, 0) AS cancelled
-		FROM (SELECT x.* FROM plum.issued_code x JOIN co USING (company_id)) AS ic
+		FROM (SELECT x.* FROM plum_internal.issued_code x JOIN co USING (company_id)) AS ic
 		FULL JOIN flows f ON f.code = ic.code AND f.company_id = ic.company_id),
 	issued AS (
 		SELECT co.company_id,
-			coalesce((SELECT sum(j.amount) FROM plum.journal j WHERE j.company_id = co.company_id AND j.kind = 'code_issue'), 0) AS ledger,
-			coalesce((SELECT sum(x.denomination) FROM plum.issued_code x WHERE x.company_id = co.company_id), 0) AS codes
+			coalesce((SELECT sum(j.amount) FROM plum_internal.journal j WHERE j.company_id = co.company_id AND j.kind = 'code_issue'), 0) AS ledger,
+			coalesce((SELECT sum(x.denomination) FROM plum_internal.issued_code x WHERE x.company_id = co.company_id), 0) AS codes
 		FROM co)
 	SELECT per.company_id, 'code balance',
 			format('code %s: balance %s, ledger says %s (denomination %s - redeemed %s - expired %s - cancelled %s)',
@@ -402,19 +395,19 @@ CREATE FUNCTION plum.verify_codes(company_id bigint DEFAULT NULL)
 		FROM issued WHERE issued.ledger <> issued.codes
 	ORDER BY 1, 2, 3;
 	END;
-COMMENT ON FUNCTION plum.verify_codes(bigint) IS
+COMMENT ON FUNCTION plum_internal.verify_codes(bigint) IS
 	'The codes part of plum.verify(): every code''s balance = denomination - redeemed - expired - cancelled per the ledger, and code_issue entries = the denominations issued, per company.';
 
 REVOKE EXECUTE ON FUNCTION
-	plum.insert_codes(bigint, bigint, bigint, numeric, timestamptz, timestamptz, plum.code[]),
+	plum_internal.insert_codes(bigint, bigint, bigint, numeric, timestamptz, timestamptz, plum.code[]),
 	plum.issue_codes(bigint, bigint, numeric, integer),
 	plum.code_balance(plum.code),
-	plum.lock_codes(plum.code[], boolean),
+	plum_internal.lock_codes(plum.code[], boolean),
 	plum.redeem_codes(plum.code[], numeric, bigint, text, text),
 	plum.mark_codes_distributed(plum.code[]),
 	plum.cancel_codes(bigint, plum.code[]),
 	plum.expire_codes(),
-	plum.verify_codes(bigint)
+	plum_internal.verify_codes(bigint)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
 	plum.issue_codes(bigint, bigint, numeric, integer),
@@ -427,4 +420,3 @@ GRANT EXECUTE ON FUNCTION
 	plum.redeem_codes(plum.code[], numeric, bigint, text, text)
 	TO plum_app;
 GRANT SELECT ON plum.codes TO plum_reader;
-SELECT pg_catalog.pg_extension_config_dump('plum.issued_code', '');

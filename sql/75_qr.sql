@@ -1,6 +1,7 @@
 -- QR codes (SPEC, "Distribution"): plum.qr_svg(text) draws the QR code of a code or link as an SVG
 -- document, for qr deliveries. C on libqrencode (src/qr.c).
 
+-- @api
 CREATE FUNCTION plum.qr_svg(data text) RETURNS text
 	AS 'MODULE_PATHNAME', 'plum_qr_svg'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

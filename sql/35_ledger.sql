@@ -1,0 +1,165 @@
+-- The ledger: the append-only journal of every movement of value (one row each, written by every
+-- area's functions), idempotency keys, and the plum.ledger view finance and BI tools read.
+
+CREATE TABLE plum_internal.journal (
+	entry_id	bigserial PRIMARY KEY,
+	company_id	bigint NOT NULL,
+	at			timestamptz NOT NULL,
+	kind		text NOT NULL CHECK (kind IN ('create', 'give', 'redeem', 'expire', 'restore',
+						'code_issue', 'code_redeem', 'code_cancel', 'code_expire',
+						'link_create', 'link_redeem', 'link_cancel', 'reserve', 'unreserve')),
+	amount		numeric NOT NULL CHECK (amount >= 0),
+	admin_id	bigint,
+	recipient	plum.recipient,
+	lot_id		bigint,
+	redemption_id bigint,
+	reference	text,
+	note		text,
+	idempotency_key text,
+	lots		plum.wallet COMPRESSION lz4,
+	campaign_id	bigint,
+	item_id		bigint,
+	code		plum.code,
+	token		text,
+	balance_after numeric
+);
+CREATE INDEX journal_redemption ON plum_internal.journal (redemption_id) WHERE redemption_id IS NOT NULL;
+CREATE INDEX journal_code ON plum_internal.journal (code) WHERE code IS NOT NULL;
+-- plum.ledger's WHERE recipient = ... finds the rows through an index
+CREATE INDEX journal_recipient ON plum_internal.journal (recipient) WHERE recipient IS NOT NULL;
+
+CREATE TABLE plum_internal.idempotency (
+	company_id	bigint NOT NULL,
+	key			text NOT NULL,
+	operation	text NOT NULL,
+	arguments	text NOT NULL,
+	result_entry bigint NOT NULL,
+	at			timestamptz NOT NULL,
+	PRIMARY KEY (company_id, key)
+);
+
+SELECT pg_catalog.pg_extension_config_dump('plum_internal.journal', '');
+SELECT pg_catalog.pg_extension_config_dump('plum_internal.journal_entry_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('plum_internal.idempotency', '');
+
+-- @api
+COMMENT ON TABLE plum_internal.journal IS 'The append-only ledger: one row per movement of value. UPDATE, DELETE and TRUNCATE are refused. Read it through plum.ledger.';
+COMMENT ON COLUMN plum_internal.journal.entry_id IS 'Entry id; a grant''s entry id is its lot id, a redemption''s is its redemption id.';
+COMMENT ON COLUMN plum_internal.journal.company_id IS 'The company.';
+COMMENT ON COLUMN plum_internal.journal.at IS 'When (plum clock).';
+COMMENT ON COLUMN plum_internal.journal.kind IS 'create, give, redeem, expire, restore (points); code_* and link_* (codes and links); reserve, unreserve (pool value held for a scheduled points grant, and given back at its release or cancellation).';
+COMMENT ON COLUMN plum_internal.journal.amount IS 'The value moved (never negative; the kind gives the direction).';
+COMMENT ON COLUMN plum_internal.journal.admin_id IS 'The admin whose pool was used (create, give).';
+COMMENT ON COLUMN plum_internal.journal.recipient IS 'The recipient whose wallet changed (give, redeem, expire, restore).';
+COMMENT ON COLUMN plum_internal.journal.lot_id IS 'The lot created by a grant.';
+COMMENT ON COLUMN plum_internal.journal.redemption_id IS 'The redemption a restore (or the expiry of restored points) belongs to.';
+COMMENT ON COLUMN plum_internal.journal.reference IS 'The caller''s reference, e.g. an order id.';
+COMMENT ON COLUMN plum_internal.journal.note IS 'A free note given with a grant.';
+COMMENT ON COLUMN plum_internal.journal.idempotency_key IS 'The idempotency key of the call, if any.';
+COMMENT ON COLUMN plum_internal.journal.lots IS 'The lot portions involved: taken by a redemption, restored by a reversal, or expired.';
+COMMENT ON COLUMN plum_internal.journal.campaign_id IS 'The campaign of a code or link movement.';
+COMMENT ON COLUMN plum_internal.journal.item_id IS 'The catalog item a redemption was for, if named.';
+COMMENT ON COLUMN plum_internal.journal.code IS 'The code of a code movement (code_redeem, code_cancel, code_expire).';
+COMMENT ON COLUMN plum_internal.journal.token IS 'The link of a link movement (link_create, link_redeem, link_cancel).';
+COMMENT ON COLUMN plum_internal.journal.balance_after IS 'The code''s balance after this movement (code_redeem).';
+
+-- The ledger is append-only, for everyone.
+CREATE FUNCTION plum_internal.journal_append_only() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+BEGIN
+	PERFORM plum_internal.raise('PU009', 'the ledger is append-only',
+		format('%s on plum_internal.journal is not permitted.', TG_OP),
+		'Record a correcting movement with plum''s functions instead (e.g. plum.reverse_redemption()).');
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION plum_internal.journal_append_only() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE on the ledger (PU009).';
+CREATE TRIGGER journal_append_only BEFORE UPDATE OR DELETE ON plum_internal.journal
+	FOR EACH ROW EXECUTE FUNCTION plum_internal.journal_append_only();
+CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON plum_internal.journal
+	FOR EACH STATEMENT EXECUTE FUNCTION plum_internal.journal_append_only();
+COMMENT ON TABLE plum_internal.idempotency IS 'Idempotency keys (per company): the first call''s operation, arguments and result entry. A retry with the same arguments returns that result; other arguments raise PU006.';
+COMMENT ON COLUMN plum_internal.idempotency.company_id IS 'The company the key belongs to.';
+COMMENT ON COLUMN plum_internal.idempotency.key IS 'The caller''s idempotency key.';
+COMMENT ON COLUMN plum_internal.idempotency.operation IS 'The function first called with the key.';
+COMMENT ON COLUMN plum_internal.idempotency.arguments IS 'The first call''s arguments, normalised.';
+COMMENT ON COLUMN plum_internal.idempotency.result_entry IS 'The ledger entry that is the first call''s result.';
+COMMENT ON COLUMN plum_internal.idempotency.at IS 'When the key was first used (plum clock).';
+
+-- Claim an idempotency key for entry_id. NULL: this call owns the key and goes on.
+-- Otherwise the first call's result entry (same operation and arguments) or PU006.
+-- A concurrent first call with the key makes this wait for its outcome.
+CREATE FUNCTION plum_internal.claim_key(company_id bigint, key text, operation text, arguments text, entry_id bigint)
+	RETURNS bigint
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_first plum_internal.idempotency;
+BEGIN
+	IF length(key) = 0 OR length(key) > 200 THEN
+		PERFORM plum_internal.raise('22023', 'invalid idempotency key',
+			format('The key is %s characters long; it must have 1 to 200.', length(key)));
+	END IF;
+	INSERT INTO plum_internal.idempotency AS i (company_id, key, operation, arguments, result_entry, at)
+		VALUES (claim_key.company_id, claim_key.key, claim_key.operation, claim_key.arguments, claim_key.entry_id, plum.now())
+		ON CONFLICT ON CONSTRAINT idempotency_pkey DO NOTHING;
+	IF FOUND THEN
+		RETURN NULL;
+	END IF;
+	SELECT * INTO STRICT v_first FROM plum_internal.idempotency i
+		WHERE i.company_id = claim_key.company_id AND i.key = claim_key.key;
+	IF v_first.operation <> claim_key.operation OR v_first.arguments <> claim_key.arguments THEN
+		PERFORM plum_internal.raise('PU006', 'idempotency key reused with other arguments',
+			format('The key "%s" was first used for %s(%s); this call is %s(%s).', key,
+				v_first.operation, v_first.arguments, operation, arguments),
+			'Use a new key for a new operation.');
+	END IF;
+	RETURN v_first.result_entry;
+END
+$$;
+COMMENT ON FUNCTION plum_internal.claim_key(bigint, text, text, text, bigint) IS
+	'Internal: claim an idempotency key; NULL when this call owns it, else the first call''s result entry, or PU006 for other arguments.';
+
+CREATE VIEW plum.ledger AS
+	SELECT j.entry_id, j.company_id, j.at, j.kind, round(j.amount, c.scale) AS amount, j.admin_id, j.recipient,
+		j.lot_id, j.redemption_id, j.reference, j.note, j.idempotency_key,
+		c.base_currency AS currency, j.lots, j.campaign_id, j.item_id, j.code, j.token,
+		round(j.balance_after, c.scale) AS balance_after,
+		CASE WHEN j.kind IN ('create', 'reserve', 'unreserve') THEN 'pool'
+			WHEN j.kind IN ('give', 'redeem', 'expire', 'restore') THEN 'wallet'
+			WHEN j.kind LIKE 'code\_%' THEN 'codes'
+			ELSE 'link' END AS holder,
+		CASE WHEN j.kind IN ('create', 'unreserve', 'give', 'restore', 'code_issue', 'link_create')
+			THEN round(j.amount, c.scale) ELSE -round(j.amount, c.scale) END AS delta
+	FROM plum_internal.journal j JOIN plum_internal.company c USING (company_id);
+COMMENT ON VIEW plum.ledger IS 'The append-only ledger: every movement of value, one row each.';
+COMMENT ON COLUMN plum.ledger.entry_id IS 'Entry id (a grant''s is its lot id; a redemption''s is its redemption id).';
+COMMENT ON COLUMN plum.ledger.company_id IS 'Company id.';
+COMMENT ON COLUMN plum.ledger.at IS 'When (plum clock).';
+COMMENT ON COLUMN plum.ledger.kind IS 'create, give, redeem, expire, restore; code_issue, code_redeem, code_cancel, code_expire; link_create, link_redeem, link_cancel; reserve, unreserve (scheduled points grants).';
+COMMENT ON COLUMN plum.ledger.amount IS 'The value moved.';
+COMMENT ON COLUMN plum.ledger.admin_id IS 'The admin whose pool was used.';
+COMMENT ON COLUMN plum.ledger.recipient IS 'The recipient whose wallet changed.';
+COMMENT ON COLUMN plum.ledger.lot_id IS 'The lot a grant created.';
+COMMENT ON COLUMN plum.ledger.redemption_id IS 'The redemption a restore belongs to.';
+COMMENT ON COLUMN plum.ledger.reference IS 'The caller''s reference (e.g. order id).';
+COMMENT ON COLUMN plum.ledger.note IS 'Note given with a grant.';
+COMMENT ON COLUMN plum.ledger.idempotency_key IS 'Idempotency key of the call.';
+COMMENT ON COLUMN plum.ledger.currency IS 'The company''s base currency.';
+COMMENT ON COLUMN plum.ledger.campaign_id IS 'The campaign of a code or link movement.';
+COMMENT ON COLUMN plum.ledger.item_id IS 'The catalog item a redemption was for.';
+COMMENT ON COLUMN plum.ledger.code IS 'The code of a code movement.';
+COMMENT ON COLUMN plum.ledger.token IS 'The link of a link movement.';
+COMMENT ON COLUMN plum.ledger.balance_after IS 'A code''s balance after the movement.';
+COMMENT ON COLUMN plum.ledger.holder IS 'Whose value the row moves: pool (create, reserve, unreserve: an admin''s undistributed pool), wallet (give, redeem, expire, restore: the recipient''s points), codes (code_issue, code_redeem, code_cancel, code_expire), link (link_create, link_redeem, link_cancel).';
+COMMENT ON COLUMN plum.ledger.delta IS 'The movement''s signed effect on the holder it names: + for create, unreserve, give, restore, code_issue, link_create; - for reserve, redeem, expire, code_redeem, code_cancel, code_expire, link_redeem, link_cancel. Points owed to recipients = sum(delta) WHERE holder = ''wallet'' (expired lots count until the sweep records them); code balances outstanding = sum(delta) WHERE holder = ''codes''; open links = sum(delta) WHERE holder = ''link''. A give or code_issue row also takes its amount from the admin''s pool, which is not a row of its own: see plum.admins.pool.';
+COMMENT ON COLUMN plum.ledger.lots IS 'Lot portions taken, restored or expired (a plum.wallet; cast to text for JSON).';
+
+REVOKE EXECUTE ON FUNCTION
+	plum_internal.claim_key(bigint, text, text, text, bigint),
+	plum_internal.journal_append_only()
+	FROM PUBLIC;
+GRANT SELECT ON plum.ledger TO plum_reader;

@@ -1,0 +1,281 @@
+-- plum 0.1.0 -> 0.2.0, part 1 of 2: move and add STATE (this file, written by hand); part 2 is the
+-- CODE part of every sql/ area file, appended by the Makefile, which re-creates every function,
+-- view, trigger, comment and grant exactly as a fresh 0.2.0 install has them. Rows, sequences,
+-- indexes, constraints, pg_dump registrations and ACLs of tables move with their tables.
+\echo Use "ALTER EXTENSION plum UPDATE TO '0.2.0'" to load this file. \quit
+
+-- 1. Drop 0.1.0's code: views first (they use functions), then the triggers and every function
+--    that part 2 re-creates. No CASCADE: an unexpected dependent stops the upgrade instead of
+--    being dropped with it.
+DROP VIEW plum.admins, plum.billing, plum.campaigns, plum.codes, plum.deliveries, plum.delivery_failures, plum.delivery_queue, plum.items, plum.ledger, plum.links, plum.point_lots, plum.scheduled_deliveries, plum.wallets;
+DROP TRIGGER admin_guard ON plum.admin;
+DROP TRIGGER journal_append_only ON plum.journal;
+DROP TRIGGER journal_no_truncate ON plum.journal;
+DROP FUNCTION
+	plum.recipient_kind(plum.recipient),
+	plum.wallet_balance(w plum.wallet, at timestamp with time zone),
+	plum.wallet_total(w plum.wallet),
+	plum.wallet_lots(w plum.wallet),
+	plum.wallet_empty(scale integer),
+	plum.wallet_add(w plum.wallet, lot_id bigint, issued_at timestamp with time zone, expires_at timestamp with time zone, amount numeric, at timestamp with time zone),
+	plum.wallet_live(w plum.wallet, at timestamp with time zone),
+	plum.wallet_expired(w plum.wallet, at timestamp with time zone),
+	plum.wallet_consume(w plum.wallet, amount numeric, at timestamp with time zone, OUT wallet plum.wallet, OUT taken plum.wallet, OUT expired plum.wallet),
+	plum.wallet_reversible(taken plum.wallet, already_reversed numeric),
+	plum.wallet_restore(w plum.wallet, taken plum.wallet, already_reversed numeric, amount numeric, at timestamp with time zone, OUT wallet plum.wallet, OUT restored plum.wallet, OUT expired plum.wallet),
+	plum.code_random(),
+	plum.code_random(n integer),
+	plum.now(),
+	plum.not_null(value anyelement, name text),
+	plum.in_catalog(campaign_id bigint, item_id bigint),
+	plum.item_accepts(item_id bigint, value numeric),
+	plum.check_campaign(admin_id bigint, campaign_id bigint, mode text),
+	plum.create_campaign(admin_id bigint, name text, mode text, expires_at timestamp with time zone),
+	plum.add_item(company_id bigint, kind text, brand text, name text, category text, price numeric, min_value numeric, max_value numeric, vendor text),
+	plum.set_item_active(item_id bigint, active boolean),
+	plum.curate(campaign_id bigint, include boolean, item_id bigint, brand text, category text),
+	plum.campaign_catalog(campaign_id bigint),
+	plum.verify_codes(company_id bigint),
+	plum.insert_codes(company_id bigint, campaign_id bigint, admin_id bigint, denomination numeric, issued_at timestamp with time zone, expires_at timestamp with time zone, codes plum.code[]),
+	plum.lock_codes(codes plum.code[], marking boolean),
+	plum.issue_codes(admin_id bigint, campaign_id bigint, denomination numeric, count integer),
+	plum.mark_codes_distributed(codes plum.code[]),
+	plum.cancel_codes(admin_id bigint, codes plum.code[]),
+	plum.expire_codes(),
+	plum.code_balance(code plum.code),
+	plum.redeem_codes(codes plum.code[], amount numeric, item_id bigint, reference text, idempotency_key text),
+	plum.link_token(),
+	plum.link_not_active(state text, redeemed_at timestamp with time zone, cancelled_at timestamp with time zone),
+	plum.verify_links(company_id bigint),
+	plum.redeem_link(token text, item_id bigint, reference text),
+	plum.create_link(admin_id bigint, campaign_id bigint, value numeric, recipient plum.recipient),
+	plum.cancel_link(admin_id bigint, token text),
+	plum.qr_svg(data text),
+	plum.check_channel(channel text),
+	plum.check_destination(channel text, destination text, what text),
+	plum.message_time(at timestamp with time zone),
+	plum.message_fields(company plum.company, amount numeric, code text, link text, expires_at timestamp with time zone, never_expires boolean, vars jsonb),
+	plum.render_message(template text, fields jsonb, what text),
+	plum.send_time(d plum.delivery),
+	plum.check_codes_deliverable(company_id bigint, codes plum.code[]),
+	plum.check_token_deliverable(company_id bigint, token text, OUT value numeric, OUT expires_at timestamp with time zone),
+	plum.max_attempts(),
+	plum.verify_points(company_id bigint),
+	plum.verify_deliveries(company_id bigint),
+	plum.distribute(admin_id bigint, channel text, destination text, template text, points numeric, recipient plum.recipient, codes plum.code[], link text, send_at timestamp with time zone, vars jsonb),
+	plum.distribute_bulk(admin_id bigint, channel text, destinations text[], template text, points numeric[], recipients plum.recipient[], codes plum.code[], links text[], send_at timestamp with time zone, vars jsonb, vars_each jsonb[]),
+	plum.release_deliveries(),
+	plum.cancel_delivery(delivery_id bigint),
+	plum.queue_expiry_reminders(company_id bigint, within interval, channel text, template text, vars jsonb),
+	plum.claim_deliveries(channel text, sender text, batch_size integer, lease interval),
+	plum.report_deliveries(delivery_ids bigint[], sender text, outcome text, error text),
+	plum.report_delivery(delivery_id bigint, sender text, outcome text, error text),
+	plum.verify_pools(company_id bigint),
+	plum.claim_key(company_id bigint, key text, operation text, arguments text, entry_id bigint),
+	plum.settle_account(company_id bigint, recipient plum.recipient, at timestamp with time zone),
+	plum.admin_guard(),
+	plum.journal_append_only(),
+	plum.check_amount(amount numeric, scale integer, what text),
+	plum.valid_amount(amount numeric, scale smallint, what text),
+	plum.raise(sqlstate text, message text, detail text, hint text),
+	plum.expiry_of(at timestamp with time zone, validity interval),
+	plum.redeem_points(company_id bigint, recipient plum.recipient, amount numeric, reference text, idempotency_key text),
+	plum.points_balance(company_id bigint, recipient plum.recipient),
+	plum.reverse_redemption(redemption_id bigint, amount numeric, idempotency_key text),
+	plum.create_company(name text, base_currency text, points_validity interval, code_denominations numeric[], max_grant numeric),
+	plum.add_admin(company_id bigint, email plum.recipient, role text, threshold numeric),
+	plum.set_threshold(by_admin bigint, admin_id bigint, threshold numeric),
+	plum.create_points(admin_id bigint, amount numeric),
+	plum.give_points(admin_id bigint, recipient plum.recipient, amount numeric, note text, idempotency_key text),
+	plum.give_points_bulk(admin_id bigint, recipients plum.recipient[], amounts numeric[], note text),
+	plum.expire_points(),
+	plum.verify(company_id bigint);
+
+-- 2. The plumbing moves to schema plum_internal, out of sight of the plum roles.
+CREATE SCHEMA plum_internal;
+REVOKE ALL ON SCHEMA plum_internal FROM PUBLIC;
+ALTER TABLE plum.account SET SCHEMA plum_internal;
+ALTER TABLE plum.admin SET SCHEMA plum_internal;
+ALTER TABLE plum.campaign SET SCHEMA plum_internal;
+ALTER TABLE plum.company SET SCHEMA plum_internal;
+ALTER TABLE plum.curation SET SCHEMA plum_internal;
+ALTER TABLE plum.currency SET SCHEMA plum_internal;
+ALTER TABLE plum.delivery SET SCHEMA plum_internal;
+ALTER TABLE plum.idempotency SET SCHEMA plum_internal;
+ALTER TABLE plum.issued_code SET SCHEMA plum_internal;
+ALTER TABLE plum.item SET SCHEMA plum_internal;
+ALTER TABLE plum.journal SET SCHEMA plum_internal;
+ALTER TABLE plum.link SET SCHEMA plum_internal;
+-- type-support functions (and wallet_next_expiry, which plum_internal.account.next_expiry uses)
+ALTER FUNCTION plum.recipient_in(cstring) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.recipient_out(plum.recipient) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.recipient_recv(internal) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.recipient_send(plum.recipient) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.recipient_eq(plum.recipient, plum.recipient) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.recipient_ne(plum.recipient, plum.recipient) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.recipient_lt(plum.recipient, plum.recipient) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.recipient_le(plum.recipient, plum.recipient) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.recipient_gt(plum.recipient, plum.recipient) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.recipient_ge(plum.recipient, plum.recipient) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.recipient_cmp(plum.recipient, plum.recipient) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.recipient_hash(plum.recipient) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.recipient_hash_extended(plum.recipient, bigint) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.wallet_in(cstring) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.wallet_out(plum.wallet) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.wallet_recv(internal) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.wallet_send(plum.wallet) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.wallet_next_expiry(w plum.wallet, at timestamp with time zone) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_in(cstring) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_out(plum.code) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_recv(internal) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_send(plum.code) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_eq(plum.code, plum.code) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_ne(plum.code, plum.code) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_lt(plum.code, plum.code) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_le(plum.code, plum.code) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_gt(plum.code, plum.code) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_ge(plum.code, plum.code) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_cmp(plum.code, plum.code) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_sortsupport(internal) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_hash(plum.code) SET SCHEMA plum_internal;
+ALTER FUNCTION plum.code_hash_extended(plum.code, bigint) SET SCHEMA plum_internal;
+
+-- 3. Comparison operators resolve whatever the search_path: they move to pg_catalog.
+ALTER OPERATOR plum.= (plum.recipient, plum.recipient) SET SCHEMA pg_catalog;
+ALTER OPERATOR plum.<> (plum.recipient, plum.recipient) SET SCHEMA pg_catalog;
+ALTER OPERATOR plum.< (plum.recipient, plum.recipient) SET SCHEMA pg_catalog;
+ALTER OPERATOR plum.<= (plum.recipient, plum.recipient) SET SCHEMA pg_catalog;
+ALTER OPERATOR plum.> (plum.recipient, plum.recipient) SET SCHEMA pg_catalog;
+ALTER OPERATOR plum.>= (plum.recipient, plum.recipient) SET SCHEMA pg_catalog;
+ALTER OPERATOR plum.= (plum.code, plum.code) SET SCHEMA pg_catalog;
+ALTER OPERATOR plum.<> (plum.code, plum.code) SET SCHEMA pg_catalog;
+ALTER OPERATOR plum.< (plum.code, plum.code) SET SCHEMA pg_catalog;
+ALTER OPERATOR plum.<= (plum.code, plum.code) SET SCHEMA pg_catalog;
+ALTER OPERATOR plum.> (plum.code, plum.code) SET SCHEMA pg_catalog;
+ALTER OPERATOR plum.>= (plum.code, plum.code) SET SCHEMA pg_catalog;
+
+-- 4. New in 0.2.0 (the same statements as in the area files' STATE parts).
+-- Comparisons with text and varchar, in pg_catalog like the operators above: a driver's parameter
+-- typed text (node-postgres, psycopg) or varchar (JDBC setString) is read as a recipient (validated,
+-- normalised) and compared with the recipient's own operator, so WHERE recipient = $1 finds the row and
+-- uses the index whatever the spelling and the search_path. The support functions are SQL that
+-- the planner inlines into "recipient = $1::plum.recipient".
+CREATE FUNCTION plum_internal.recipient_eq_text(plum.recipient, pg_catalog.text) RETURNS pg_catalog.bool
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS 'SELECT $1 OPERATOR(pg_catalog.=) $2::plum.recipient';
+CREATE FUNCTION plum_internal.text_eq_recipient(pg_catalog.text, plum.recipient) RETURNS pg_catalog.bool
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS 'SELECT $1::plum.recipient OPERATOR(pg_catalog.=) $2';
+CREATE FUNCTION plum_internal.recipient_ne_text(plum.recipient, pg_catalog.text) RETURNS pg_catalog.bool
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS 'SELECT $1 OPERATOR(pg_catalog.<>) $2::plum.recipient';
+CREATE FUNCTION plum_internal.text_ne_recipient(pg_catalog.text, plum.recipient) RETURNS pg_catalog.bool
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS 'SELECT $1::plum.recipient OPERATOR(pg_catalog.<>) $2';
+CREATE OPERATOR pg_catalog.= (
+    LEFTARG = plum.recipient, RIGHTARG = pg_catalog.text, FUNCTION = plum_internal.recipient_eq_text,
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
+    RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel
+);
+CREATE OPERATOR pg_catalog.= (
+    LEFTARG = pg_catalog.text, RIGHTARG = plum.recipient, FUNCTION = plum_internal.text_eq_recipient,
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
+    RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel
+);
+CREATE OPERATOR pg_catalog.<> (
+    LEFTARG = plum.recipient, RIGHTARG = pg_catalog.text, FUNCTION = plum_internal.recipient_ne_text,
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
+    RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
+);
+CREATE OPERATOR pg_catalog.<> (
+    LEFTARG = pg_catalog.text, RIGHTARG = plum.recipient, FUNCTION = plum_internal.text_ne_recipient,
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
+    RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
+);
+
+-- Comparisons with text and varchar, in pg_catalog like the operators above: a driver's parameter
+-- typed text (node-postgres, psycopg) or varchar (JDBC setString) is read as a code (validated,
+-- parsed and check-symbol checked) and compared with the code's own operator, so WHERE code = $1 finds the row and
+-- uses the index whatever the spelling and the search_path. The support functions are SQL that
+-- the planner inlines into "code = $1::plum.code".
+CREATE FUNCTION plum_internal.code_eq_text(plum.code, pg_catalog.text) RETURNS pg_catalog.bool
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS 'SELECT $1 OPERATOR(pg_catalog.=) $2::plum.code';
+CREATE FUNCTION plum_internal.text_eq_code(pg_catalog.text, plum.code) RETURNS pg_catalog.bool
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS 'SELECT $1::plum.code OPERATOR(pg_catalog.=) $2';
+CREATE FUNCTION plum_internal.code_ne_text(plum.code, pg_catalog.text) RETURNS pg_catalog.bool
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS 'SELECT $1 OPERATOR(pg_catalog.<>) $2::plum.code';
+CREATE FUNCTION plum_internal.text_ne_code(pg_catalog.text, plum.code) RETURNS pg_catalog.bool
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS 'SELECT $1::plum.code OPERATOR(pg_catalog.<>) $2';
+CREATE OPERATOR pg_catalog.= (
+    LEFTARG = plum.code, RIGHTARG = pg_catalog.text, FUNCTION = plum_internal.code_eq_text,
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
+    RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel
+);
+CREATE OPERATOR pg_catalog.= (
+    LEFTARG = pg_catalog.text, RIGHTARG = plum.code, FUNCTION = plum_internal.text_eq_code,
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
+    RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel
+);
+CREATE OPERATOR pg_catalog.<> (
+    LEFTARG = plum.code, RIGHTARG = pg_catalog.text, FUNCTION = plum_internal.code_ne_text,
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
+    RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
+);
+CREATE OPERATOR pg_catalog.<> (
+    LEFTARG = pg_catalog.text, RIGHTARG = plum.code, FUNCTION = plum_internal.text_ne_code,
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
+    RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
+);
+
+-- JDBC's setString and varchar[] arrays send varchar: read as a code too, like the recipient's
+CREATE CAST (pg_catalog.varchar AS plum.code) WITH INOUT AS IMPLICIT;
+
+-- a wallet's JSON text form as jsonb, for BI tools and drivers (explicit: lots::jsonb)
+CREATE CAST (plum.wallet AS pg_catalog.jsonb) WITH INOUT;
+
+-- What plum.claim_deliveries() returns: a delivery's columns, as a type of schema plum (the
+-- table itself is plumbing). Keep it in step with plum_internal.delivery (the catalog test compares).
+CREATE TYPE plum.delivery AS (
+	delivery_id	bigint,
+	company_id	bigint,
+	admin_id	bigint,
+	kind	text,
+	channel	text,
+	destination	text,
+	reward	text,
+	recipient	plum.recipient,
+	amount	numeric,
+	codes	plum.code[],
+	token	text,
+	lot_id	bigint,
+	template	text,
+	vars	jsonb,
+	message	text,
+	qr_svg	text,
+	state	text,
+	send_at	timestamptz,
+	created	timestamptz,
+	released_at	timestamptz,
+	next_attempt_at	timestamptz,
+	attempts	integer,
+	claimed_by	text,
+	lease_until	timestamptz,
+	last_error	text,
+	sent_at	timestamptz,
+	delivered_at	timestamptz,
+	failed_at	timestamptz,
+	cancelled_at	timestamptz
+);
+
+-- lookups by recipient in any view use an index
+CREATE INDEX journal_recipient ON plum_internal.journal (recipient) WHERE recipient IS NOT NULL;
+CREATE INDEX account_recipient ON plum_internal.account (recipient);
+CREATE INDEX link_recipient ON plum_internal.link (recipient) WHERE recipient IS NOT NULL;
+CREATE INDEX delivery_recipient ON plum_internal.delivery (recipient) WHERE recipient IS NOT NULL;
+
+-- 5. 0.1.0 let plum_reader read the currency table; 0.2.0 gives it the view plum.currencies instead.
+REVOKE SELECT ON plum_internal.currency FROM plum_reader;
