@@ -5,8 +5,9 @@ MODULE_big   = plum
 OBJS         = src/plum.o src/guc.o src/money.o src/recipient.o src/wallet.o src/code.o src/points.o src/codes.o src/links.o src/qr.o
 
 # The install script is assembled from one file per area, in name order; the upgrade script
-# from 0.1.0 is sql/upgrade/0.1.0--0.2.0.sql (state moved and added) followed by the code part
-# (below the line "-- @api") of every area file. plum--0.1.0.sql is the released 0.1.0 script,
+# from 0.1.0 is sql/upgrade/0.1.0--0.2.0.sql (state dropped and moved), then every block of state
+# marked "-- @new-in 0.2.0" ... "-- @end", then the code part (below the line "-- @api") of every
+# area file. plum--0.1.0.sql is the released 0.1.0 script,
 # kept as shipped.
 DATA_built   = plum--$(EXTVERSION).sql plum--0.1.0--$(EXTVERSION).sql
 DATA         = plum--0.1.0.sql
@@ -34,7 +35,9 @@ plum--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
 
 plum--0.1.0--$(EXTVERSION).sql: $(srcdir)/sql/upgrade/0.1.0--$(EXTVERSION).sql $(SQL_SOURCES)
-	{ cat $<; for f in $(SQL_SOURCES); do sed -n '/^-- @api$$/,$$p' "$$f"; done; } > $@
+	{ cat $<; \
+	  for f in $(SQL_SOURCES); do sed -n '/^-- @new-in $(EXTVERSION) /,/^-- @end$$/p' "$$f"; done; \
+	  for f in $(SQL_SOURCES); do sed -n '/^-- @api$$/,$$p' "$$f"; done; } > $@
 
 .PHONY: prove
 prove:

@@ -146,6 +146,7 @@ CREATE CAST (plum.recipient AS pg_catalog.text) WITHOUT FUNCTION AS IMPLICIT;
 CREATE CAST (pg_catalog.text AS plum.recipient) WITH INOUT AS IMPLICIT;
 CREATE CAST (pg_catalog.varchar AS plum.recipient) WITH INOUT AS IMPLICIT;
 
+-- @new-in 0.2.0 (also appended to the upgrade from 0.1.0)
 -- Comparisons with text and varchar, in pg_catalog like the operators above: a driver's parameter
 -- typed text (node-postgres, psycopg) or varchar (JDBC setString) is read as a recipient (validated,
 -- normalised) and compared with the recipient's own operator, so WHERE recipient = $1 finds the row and
@@ -183,6 +184,7 @@ CREATE OPERATOR pg_catalog.<> (
     COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
     RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
 );
+-- @end
 
 -- @api
 COMMENT ON FUNCTION plum_internal.recipient_in(pg_catalog.cstring) IS

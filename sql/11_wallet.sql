@@ -32,8 +32,10 @@ CREATE FUNCTION plum_internal.wallet_next_expiry(w plum.wallet, at timestamptz) 
 	AS 'MODULE_PATHNAME', 'plum_wallet_next_expiry_sql'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+-- @new-in 0.2.0 (also appended to the upgrade from 0.1.0)
 -- a wallet's JSON text form as jsonb, for BI tools and drivers (explicit: lots::jsonb)
 CREATE CAST (plum.wallet AS pg_catalog.jsonb) WITH INOUT;
+-- @end
 
 -- @api
 COMMENT ON TYPE plum.wallet IS

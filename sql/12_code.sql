@@ -154,6 +154,7 @@ CREATE OPERATOR CLASS plum.code_ops
 CREATE CAST (plum.code AS text) WITH INOUT AS IMPLICIT;
 CREATE CAST (text AS plum.code) WITH INOUT AS IMPLICIT;
 
+-- @new-in 0.2.0 (also appended to the upgrade from 0.1.0)
 -- Comparisons with text and varchar, in pg_catalog like the operators above: a driver's parameter
 -- typed text (node-postgres, psycopg) or varchar (JDBC setString) is read as a code (validated,
 -- parsed and check-symbol checked) and compared with the code's own operator, so WHERE code = $1 finds the row and
@@ -194,6 +195,7 @@ CREATE OPERATOR pg_catalog.<> (
 
 -- JDBC's setString and varchar[] arrays send varchar: read as a code too, like the recipient's
 CREATE CAST (pg_catalog.varchar AS plum.code) WITH INOUT AS IMPLICIT;
+-- @end
 
 -- @api
 COMMENT ON TYPE plum.code IS 'bearer gift code: 60 random bits shown as Crockford base-32 XXXX-XXXX-XXXX-C with a mod-37 check symbol';

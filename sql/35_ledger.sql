@@ -25,8 +25,10 @@ CREATE TABLE plum_internal.journal (
 );
 CREATE INDEX journal_redemption ON plum_internal.journal (redemption_id) WHERE redemption_id IS NOT NULL;
 CREATE INDEX journal_code ON plum_internal.journal (code) WHERE code IS NOT NULL;
+-- @new-in 0.2.0 (also appended to the upgrade from 0.1.0)
 -- plum.ledger's WHERE recipient = ... finds the rows through an index
 CREATE INDEX journal_recipient ON plum_internal.journal (recipient) WHERE recipient IS NOT NULL;
+-- @end
 
 CREATE TABLE plum_internal.idempotency (
 	company_id	bigint NOT NULL,

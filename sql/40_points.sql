@@ -9,8 +9,10 @@ CREATE TABLE plum_internal.account (
 	PRIMARY KEY (company_id, recipient)
 ) WITH (fillfactor = 80);
 CREATE INDEX account_next_expiry ON plum_internal.account (next_expiry);
+-- @new-in 0.2.0 (also appended to the upgrade from 0.1.0)
 -- any view's WHERE recipient = ... (without the company) finds the wallet through an index
 CREATE INDEX account_recipient ON plum_internal.account (recipient);
+-- @end
 
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.account', '');
 

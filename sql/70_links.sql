@@ -24,8 +24,10 @@ CREATE TABLE plum_internal.link (
 	CHECK ((state = 'cancelled') = (cancelled_at IS NOT NULL))
 ) WITH (fillfactor = 80);
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.link', '');
+-- @new-in 0.2.0 (also appended to the upgrade from 0.1.0)
 -- plum.links' WHERE recipient = ... finds the rows through an index
 CREATE INDEX link_recipient ON plum_internal.link (recipient) WHERE recipient IS NOT NULL;
+-- @end
 
 -- @api
 

@@ -60,6 +60,7 @@ CREATE UNIQUE INDEX delivery_reminder ON plum_internal.delivery (company_id, rec
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.delivery', '');
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.delivery_delivery_id_seq', '');
 
+-- @new-in 0.2.0 (also appended to the upgrade from 0.1.0)
 -- What plum.claim_deliveries() returns: a delivery's columns, as a type of schema plum (the
 -- table itself is plumbing). Keep it in step with plum_internal.delivery (the catalog test compares).
 CREATE TYPE plum.delivery AS (
@@ -95,6 +96,7 @@ CREATE TYPE plum.delivery AS (
 );
 -- plum.deliveries' WHERE recipient = ... finds the rows through an index
 CREATE INDEX delivery_recipient ON plum_internal.delivery (recipient) WHERE recipient IS NOT NULL;
+-- @end
 
 -- @api
 COMMENT ON TABLE plum_internal.delivery IS 'The outbox: one row per message to send (a reward delivery or an expiry reminder). Written only by plum''s distribution functions, which check the company and admin (no foreign keys, so that a bulk distribution stays one plain INSERT); senders use plum.claim_deliveries() and plum.report_delivery(); read plum.deliveries.';
