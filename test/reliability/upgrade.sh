@@ -22,8 +22,8 @@
 # the ports to try, default 54330-54399).  PLUM_UPGRADE_KEEP=1 keeps the temporary directory.
 # Prints PASS/FAIL/SKIP lines and ends with "upgrade: N passed, N failed"; exits non-zero if
 # anything failed.  test/reliability/run calls it in its upgrade step.
-set -uo pipefail
 # shellcheck disable=SC2015 # 'a && b || give_up': give_up leaves
+set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -295,7 +295,8 @@ same() {
 	fi
 	fail "$what: differs in$bad"
 	for f in $bad; do
-		diff -u "$WORK/before/$f" "$WORK/after/$f" 2>&1 | head -n 20 | sed 's/^/    /'
+		diff -u --label "$f under $FROM_VERSION" --label "$f under $TO_VERSION" "$WORK/before/$f" "$WORK/after/$f" 2>&1 |
+			head -n 20 | sed 's/^/    /'
 	done
 	return 1
 }
@@ -324,6 +325,13 @@ tar -C "$TREE" --exclude=./.git --exclude='*.o' --exclude='*.so' --exclude='*.bc
 t0=$SECONDS
 build "$WORK/current" || give_up "build and install plum $TO_VERSION from $TREE" "$WORK/build-current.log"
 pass "plum $TO_VERSION built from $TREE and installed over $FROM_VERSION ($((SECONDS - t0))s)"
+# the tree keeps the released install script of FROM_VERSION, as commit FROM_COMMIT builds it
+if [ -f "$WORK/current/plum--$FROM_VERSION.sql" ]; then
+	check "$TREE's plum--$FROM_VERSION.sql is the script commit $FROM_COMMIT builds" \
+		cmp -s "$WORK/v$FROM_VERSION/plum--$FROM_VERSION.sql" "$WORK/current/plum--$FROM_VERSION.sql"
+else
+	note "$TREE has no plum--$FROM_VERSION.sql (CREATE EXTENSION plum VERSION '$FROM_VERSION' is not possible with it)"
+fi
 [ "$TO_VERSION" = "$FROM_VERSION" ] || note "update path: $("${PSQL[@]}" -d "$DB" -c "SELECT coalesce(path, 'none')
 	FROM pg_extension_update_paths('plum') WHERE source = '$FROM_VERSION' AND target = '$TO_VERSION'")"
 as_pg "$BIN/pg_ctl" -D "$DATA" -m fast -w stop >>"$WORK/pg_ctl.log" 2>&1 && server_start ||
@@ -389,6 +397,7 @@ b2=$(bal)
 equal "reverse_redemption of $FROM_VERSION's redemption ${REF[r_alice_1]:-?}: 10 more back" 10.00 \
 	"$(later "SELECT plum.reverse_redemption(${REF[r_alice_1]:-0}, 10)")"
 b3=$(bal)
+equal "the reversal went back to the $FROM_VERSION redemption's January lots, expired since: breakage, the balance stays" "$b2" "$b3"
 equal "idempotent replay of $FROM_VERSION's redeem_points key r-alice-1 returns the first result" "${REF[r_alice_1]:-?}" \
 	"$(later "SELECT plum.redeem_points($usd, 'alice@example.com', 120, 'order-a1', 'r-alice-1')")"
 equal "idempotent replay of $FROM_VERSION's reversal key rev-alice-1 returns the first result" "${REF[rev_alice_1]:-?}" \
@@ -397,7 +406,7 @@ equal "idempotent replay of $FROM_VERSION's give_points key g-alice-1 returns th
 	"$(later "SELECT plum.give_points($uboss, 'Alice@Example.COM', 100, 'welcome', 'g-alice-1')")"
 equal "the replays changed no balance ($b3)" "$b3" "$(bal)"
 old=$(later "SELECT code FROM upg.code WHERE n = 2")
-new=$(later "SELECT string_agg(c::text, ',') FROM plum.issue_codes($uboss, ${REF[spring]:-0}, 10, 2) AS c")
+new=$(later "SELECT string_agg(c.code::text, ',') FROM plum.issue_codes($uboss, ${REF[spring]:-0}, 10, 2) AS c(code)")
 equal "issue_codes: 2 new codes" 2 "$(awk -F, '{ print NF }' <<<"$new")"
 equal "redeem_codes of an old code ($old, 5 left) then a new one: 5 + 3" "5.00 3.00" \
 	"$(later "SELECT string_agg(applied::text, ' ' ORDER BY ord) FROM plum.redeem_codes(ARRAY['$old', '${new%%,*}']::plum.code[], 8,
