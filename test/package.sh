@@ -33,22 +33,16 @@ PKG=postgresql-$PGV-plum
 BUILD_PACKAGES=(dpkg-dev debhelper postgresql-server-dev-all "postgresql-server-dev-$PGV"
 	libqrencode-dev make gcc python3 "postgresql-$PGV")
 
-npass=0
-nfail=0
-pass() { echo "PASS: $*"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $*"; nfail=$((nfail + 1)); }
-# check CONDITION-STATUS NAME: PASS when the status is 0
-check() {
+# pass, fail, check, finish: the suite's shared helpers
+# shellcheck source=test/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
+# status_is STATUS NAME: PASS when a command's status is 0
+status_is() {
 	if [ "$1" = 0 ]; then pass "$2"; else fail "$2"; fi
 }
 # same ACTUAL EXPECTED NAME
 same() {
 	if [ "$1" = "$2" ]; then pass "$3 ($1)"; else fail "$3: '$1', expected '$2'"; fi
-}
-finish() {
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" = 0 ]
-	exit
 }
 
 WORK=$(mktemp -d -t plum-package.XXXXXX)
@@ -128,7 +122,7 @@ PY
 			*) echo "$line" ;;
 		esac
 	done <"$WORK/meta.log"
-	check "$status" "the META.json checks ran (exit status $status)"
+	status_is "$status" "the META.json checks ran (exit status $status)"
 else
 	fail "META.json is valid JSON"
 fi
@@ -186,18 +180,18 @@ LIBDIR=$("$PG_CONFIG" --pkglibdir)
 EXTDIR=$("$PG_CONFIG" --sharedir)/extension
 for f in "$LIBDIR/plum.so" "$EXTDIR/plum.control" "$EXTDIR/plum--$VERSION.sql"; do
 	grep -qxF "$f" "$WORK/deb.list"
-	check $? "the package holds $f"
+	status_is $? "the package holds $f"
 done
 [ -s "$WORK/make.list" ]
-check $? "make install into a staging directory installs files ($(wc -l <"$WORK/make.list"))"
+status_is $? "make install into a staging directory installs files ($(wc -l <"$WORK/make.list"))"
 while IFS= read -r f; do
 	grep -qxF "$f" "$WORK/deb.list"
-	check $? "the package holds $f (make install)"
+	status_is $? "the package holds $f (make install)"
 done <"$WORK/make.list"
 # and nothing for the server that make install does not install
 while IFS= read -r f; do
 	grep -qxF "$f" "$WORK/make.list"
-	check $? "$f in the package comes from make install"
+	status_is $? "$f in the package comes from make install"
 done < <(grep -E "^($LIBDIR|$EXTDIR)/[^/]+$" "$WORK/deb.list")
 
 if [ "$INSTALL" = 0 ]; then
@@ -247,14 +241,14 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 \
 	-o DPkg::Lock::Timeout=300 "$DEB" </dev/null >"$WORK/install.log" 2>&1
 status=$?
 [ "$status" = 0 ] || tail -n 20 "$WORK/install.log"
-check "$status" "apt-get install ./$(basename "$DEB")"
+status_is "$status" "apt-get install ./$(basename "$DEB")"
 dpkg-query -W -f='${Status} ${Version}\n' "$PKG" 2>/dev/null | grep -qx "install ok installed $debver"
-check $? "$PKG $debver is installed"
+status_is $? "$PKG $debver is installed"
 [ "$(dpkg -S "$LIBDIR/plum.so" 2>/dev/null | cut -d: -f1)" = "$PKG" ]
-check $? "$LIBDIR/plum.so belongs to $PKG"
+status_is $? "$LIBDIR/plum.so belongs to $PKG"
 out=$(dpkg --verify "$PKG" 2>&1)
 [ -z "$out" ]
-check $? "dpkg --verify $PKG: the files on disk are the package's${out:+ ($out)}"
+status_is $? "dpkg --verify $PKG: the files on disk are the package's${out:+ ($out)}"
 
 # ---------------------------------------------------------------------------
 plum_step "cluster: CREATE EXTENSION plum from the package"
@@ -292,7 +286,7 @@ while IFS= read -r line; do
 		*) echo "$line" ;;
 	esac
 done <"$WORK/cluster.log"
-check "$status" "pg_virtualenv -v $PGV ran the checks (exit status $status)"
+status_is "$status" "pg_virtualenv -v $PGV ran the checks (exit status $status)"
 
 # ---------------------------------------------------------------------------
 plum_step "remove: dpkg -r $PKG"
@@ -300,16 +294,16 @@ plum_step "remove: dpkg -r $PKG"
 remove_package >"$WORK/remove.log" 2>&1
 status=$?
 [ "$status" = 0 ] || tail -n 20 "$WORK/remove.log"
-check "$status" "dpkg -r $PKG"
+status_is "$status" "dpkg -r $PKG"
 ! dpkg-query -W -f='${Status}\n' "$PKG" 2>/dev/null | grep -q 'ok installed'
-check $? "$PKG is no longer installed"
+status_is $? "$PKG is no longer installed"
 if [ -z "$(ls -A "$SAVED")" ]; then
 	[ ! -e "$LIBDIR/plum.so" ]
-	check $? "$LIBDIR/plum.so is gone"
+	status_is $? "$LIBDIR/plum.so is gone"
 else
 	cmp -s "$SAVED$LIBDIR/plum.so" "$LIBDIR/plum.so" 2>/dev/null ||
 		{ [ ! -e "$SAVED$LIBDIR/plum.so" ] && [ ! -e "$LIBDIR/plum.so" ]; }
-	check $? "the source build's plum files are back"
+	status_is $? "the source build's plum files are back"
 fi
 
 finish

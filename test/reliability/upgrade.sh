@@ -41,23 +41,9 @@ export PGTZ=UTC PGOPTIONS='-c client_min_messages=warning'
 unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGSERVICE PGSERVICEFILE PGPASSFILE PGPASSWORD
 START=$SECONDS
 
-npass=0
-nfail=0
-pass() { echo "PASS: $*"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $*"; nfail=$((nfail + 1)); }
-skip() { echo "SKIP: $*"; }
-note() { echo "      $*"; }
-step() { printf '\n==> %s (%ss)\n' "$*" "$((SECONDS - START))"; }
-# check NAME COMMAND...: PASS or FAIL by a command's status
-check() {
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
-# equal NAME EXPECTED ACTUAL: PASS if equal, else FAIL with both
-equal() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (expected '$2', got '$3')"; fi
-}
+# pass, fail, skip, note, step, check, equal: the suite's shared helpers
+# shellcheck source=test/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 # finish: the last line, and the exit status
 finish() {
 	echo "upgrade: $npass passed, $nfail failed ($((SECONDS - START))s)"
