@@ -47,7 +47,7 @@ src/plum.o src/spi_plans.o src/points.o src/codes.o src/links.o: src/spi_plans.h
 lint:
 	cppcheck --enable=warning,performance,portability --std=c99 --quiet --inline-suppr --error-exitcode=1 \
 		-I src -I $(shell $(PG_CONFIG) --includedir-server) --suppress=missingIncludeSystem \
-		--suppress='*:/usr/include/*' --suppress=toomanyconfigs src/*.c
+		--suppress='*:/usr/include/*' --suppress='*:$(shell $(PG_CONFIG) --includedir-server)/*' --suppress=toomanyconfigs src/*.c
 	clang-tidy --quiet --warnings-as-errors='*' \
 		--checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-macro-parentheses,-bugprone-narrowing-conversions,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling' \
 		src/*.c -- -I src -I $(shell $(PG_CONFIG) --includedir-server) -D_GNU_SOURCE

@@ -10,6 +10,9 @@
  * Timestamps are always UTC ("Z"), with microseconds only when non-zero
  * (trailing zeros dropped), so the text depends on neither TimeZone nor
  * DateStyle.  Amounts are strings with exactly scale decimals.
+ *
+ * Over 700 lines: the JSON parser is most of it, and it stays with the
+ * validation it feeds.
  */
 #include "wallet.h"
 
@@ -60,7 +63,7 @@ typedef struct RawLot
  */
 
 /* Append an instant as ISO 8601 in UTC: 2026-01-01T00:00:00[.fraction]Z */
-void
+static void
 AppendIsoTimestamp(StringInfo buf, TimestampTz ts)
 {
 	struct pg_tm tm;

@@ -91,8 +91,7 @@ extern int	WalletCapacity(int n, int extra);
 /* refuse two wallets of different scales with 22023 (lots.c) */
 extern void WalletCheckSameScale(const PlumWallet *a, const PlumWallet *b);
 
-/* an instant as ISO 8601 in UTC, as the text form writes it (wallet.c) */
-extern void AppendIsoTimestamp(StringInfo buf, TimestampTz ts);
+/* an instant as ISO 8601 in UTC, as the text form writes it, for messages (wallet.c) */
 extern char *IsoTimestampCString(TimestampTz ts);
 
 /* an empty wallet of the given scale with room for nlots (nlots set to 0) */
