@@ -91,10 +91,11 @@ enum
 };
 
 /*
- * The read.  in_catalog is plum.in_catalog(l.campaign_id, $2) and accepts is
- * plum.item_accepts($2, l.value) (sql/70_catalog.sql), written over the rows
- * already joined here: k is the link's campaign and i the item; keep the
- * rules identical to those functions.
+ * The read.  in_catalog is in_catalog(l.campaign_id, $2) and accepts is
+ * item_accepts($2, l.value) (sql/70_catalog.sql), written over the rows
+ * already joined here (k is the link's campaign and i the item) so that the
+ * hot path stays one statement; test/sql/rules_agree.sql proves that both
+ * agree, so change them together.
  */
 static const char link_read_sql[] =
 "SELECT l.campaign_id, l.value, l.state, l.redeemed_at, l.cancelled_at, k.expires_at, c.scale,"
