@@ -2,7 +2,8 @@
 EXTENSION    = plum
 EXTVERSION   = 0.2.0
 MODULE_big   = plum
-OBJS         = src/plum.o src/guc.o src/money.o src/recipient.o src/wallet.o src/code.o src/points.o src/codes.o src/links.o src/qr.o
+OBJS         = src/plum.o src/guc.o src/spi_plans.o src/money.o src/recipient.o src/code.o \
+               src/lots.o src/wallet.o src/wallet_sql.o src/points.o src/codes.o src/links.o src/qr.o src/compat.o
 
 # The install script is assembled from one file per area, in name order; the upgrade script
 # from 0.1.0 is sql/upgrade/0.1.0--0.2.0.sql (state dropped and moved), then every block of state
@@ -43,15 +44,20 @@ plum--0.1.0--$(EXTVERSION).sql: $(srcdir)/sql/upgrade/0.1.0--$(EXTVERSION).sql $
 prove:
 	pg_prove --ext .sql -r test/pgtap
 
-# every object depends on the shared headers
-$(OBJS): src/plum.h src/wallet.h
+# header dependencies: every object includes plum.h; the others as their #include lines say
+$(OBJS): src/plum.h
+src/money.o src/lots.o src/wallet.o src/wallet_sql.o src/points.o src/codes.o: src/money.h
+src/lots.o src/wallet.o src/wallet_sql.o src/points.o: src/wallet.h
+src/recipient.o src/points.o: src/recipient.h
+src/code.o src/codes.o: src/code.h
+src/plum.o src/spi_plans.o src/points.o src/codes.o src/links.o: src/spi_plans.h
 
 # static analysis: cppcheck and clang-tidy, quiet on plum's own code (see README)
 .PHONY: lint
 lint:
 	cppcheck --enable=warning,performance,portability --std=c99 --quiet --inline-suppr --error-exitcode=1 \
 		-I src -I $(shell $(PG_CONFIG) --includedir-server) --suppress=missingIncludeSystem \
-		--suppress='*:/usr/include/*' --suppress=toomanyconfigs src/*.c
+		--suppress='*:/usr/include/*' --suppress='*:$(shell $(PG_CONFIG) --includedir-server)/*' --suppress=toomanyconfigs src/*.c
 	clang-tidy --quiet --warnings-as-errors='*' \
 		--checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-macro-parentheses,-bugprone-narrowing-conversions,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling' \
 		src/*.c -- -I src -I $(shell $(PG_CONFIG) --includedir-server) -D_GNU_SOURCE

@@ -29,7 +29,7 @@ CREATE TYPE plum.wallet (
 );
 
 CREATE FUNCTION plum_internal.wallet_next_expiry(w plum.wallet, at timestamptz) RETURNS timestamptz
-	AS 'MODULE_PATHNAME', 'plum_wallet_next_expiry_sql'
+	AS 'MODULE_PATHNAME', 'plum_wallet_next_expiry'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- @new-in 0.2.0 (also appended to the upgrade from 0.1.0)
@@ -56,7 +56,7 @@ COMMENT ON FUNCTION plum_internal.wallet_balance(plum.wallet, timestamptz) IS
 	'Live balance of the wallet at an instant: the remaining points of lots that expire after it';
 
 CREATE FUNCTION plum_internal.wallet_total(w plum.wallet) RETURNS numeric
-	AS 'MODULE_PATHNAME', 'plum_wallet_total_sql'
+	AS 'MODULE_PATHNAME', 'plum_wallet_total'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION plum_internal.wallet_total(plum.wallet) IS
 	'Remaining points of every lot of the wallet, expired or not';
@@ -80,19 +80,19 @@ COMMENT ON FUNCTION plum_internal.wallet_empty(integer) IS
 CREATE FUNCTION plum_internal.wallet_add(w plum.wallet, lot_id bigint, issued_at timestamptz,
 								expires_at timestamptz, amount numeric, at timestamptz)
 	RETURNS plum.wallet
-	AS 'MODULE_PATHNAME', 'plum_wallet_add_sql'
+	AS 'MODULE_PATHNAME', 'plum_wallet_add'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION plum_internal.wallet_add(plum.wallet, bigint, timestamptz, timestamptz, numeric, timestamptz) IS
 	'The wallet with a new lot, merged into the lot with the same expiry if any; lots empty or expired at "at" are dropped';
 
 CREATE FUNCTION plum_internal.wallet_live(w plum.wallet, at timestamptz) RETURNS plum.wallet
-	AS 'MODULE_PATHNAME', 'plum_wallet_live_sql'
+	AS 'MODULE_PATHNAME', 'plum_wallet_live'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION plum_internal.wallet_live(plum.wallet, timestamptz) IS
 	'The lots of the wallet still live at an instant (expiring after it)';
 
 CREATE FUNCTION plum_internal.wallet_expired(w plum.wallet, at timestamptz) RETURNS plum.wallet
-	AS 'MODULE_PATHNAME', 'plum_wallet_expired_sql'
+	AS 'MODULE_PATHNAME', 'plum_wallet_expired'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION plum_internal.wallet_expired(plum.wallet, timestamptz) IS
 	'The lots of the wallet expired at an instant (expiring at or before it)';
@@ -101,14 +101,14 @@ CREATE FUNCTION plum_internal.wallet_consume(w plum.wallet, amount numeric, at t
 									OUT wallet plum.wallet, OUT taken plum.wallet,
 									OUT expired plum.wallet)
 	RETURNS record
-	AS 'MODULE_PATHNAME', 'plum_wallet_consume_sql'
+	AS 'MODULE_PATHNAME', 'plum_wallet_consume'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION plum_internal.wallet_consume(plum.wallet, numeric, timestamptz) IS
 	'FIFO consumption of an amount at an instant, all or nothing (PU001 when the live balance is short): the new wallet, the portions taken from each lot, and the expired lots dropped';
 
 CREATE FUNCTION plum_internal.wallet_reversible(taken plum.wallet, already_reversed numeric)
 	RETURNS plum.wallet
-	AS 'MODULE_PATHNAME', 'plum_wallet_reversible_sql'
+	AS 'MODULE_PATHNAME', 'plum_wallet_reversible'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION plum_internal.wallet_reversible(plum.wallet, numeric) IS
 	'The portions of a redemption still reversible once already_reversed was given back, latest expiry first';
@@ -118,7 +118,7 @@ CREATE FUNCTION plum_internal.wallet_restore(w plum.wallet, taken plum.wallet, a
 									OUT wallet plum.wallet, OUT restored plum.wallet,
 									OUT expired plum.wallet)
 	RETURNS record
-	AS 'MODULE_PATHNAME', 'plum_wallet_restore_sql'
+	AS 'MODULE_PATHNAME', 'plum_wallet_restore'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION plum_internal.wallet_restore(plum.wallet, plum.wallet, numeric, numeric, timestamptz) IS
 	'A reversal: gives an amount back to the lots a redemption took, latest expiry first, keeping their expiry; portions of lots expired at "at" come back in expired (PU008 when more than is left to reverse)';

@@ -3,7 +3,7 @@
 -- @api
 CREATE FUNCTION plum.now() RETURNS timestamptz
 	LANGUAGE C STABLE PARALLEL SAFE
-	AS 'MODULE_PATHNAME', 'plum_now_sql';
+	AS 'MODULE_PATHNAME', 'plum_now';
 COMMENT ON FUNCTION plum.now() IS
 	'plum''s clock: the setting plum.now when set (superuser only), else the transaction timestamp. Every plum function reads the time here.';
 

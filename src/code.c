@@ -23,7 +23,7 @@
  * The canonical text sorts like the number (the alphabet is in ASCII
  * order), so ORDER BY code and ORDER BY code::text COLLATE "C" agree.
  */
-#include "plum.h"
+#include "code.h"
 
 #include "common/hashfn.h"
 #include "funcapi.h"
@@ -52,11 +52,6 @@ static const char code_alphabet[CODE_CHECK_MODULUS + 1] =
 
 #define CODE_HINT \
 	"A code looks like 7K3M-Q9XA-2BCD-S: twelve Crockford base-32 symbols and a check symbol; hyphens and spaces are ignored."
-
-#define DatumGetCode(X)			DatumGetInt64(X)
-#define CodeGetDatum(X)			Int64GetDatum(X)
-#define PG_GETARG_CODE(n)		DatumGetCode(PG_GETARG_DATUM(n))
-#define PG_RETURN_CODE(x)		return CodeGetDatum(x)
 
 /* Value 0..36 of an input character (case-insensitive, I/L/O aliases), or -1 */
 static inline int
@@ -161,8 +156,8 @@ CheckCodeBinaryValue(int64 value)
 }
 
 /* Fill codes[0..n-1] with fresh random codes, 8 KiB of randomness at a time */
-void
-plum_code_fill(int64 *codes, int n)
+static void
+CodeFill(int64 *codes, int n)
 {
 	int			done = 0;
 
@@ -192,18 +187,18 @@ plum_code_fill(int64 *codes, int n)
 }
 
 /* One fresh random code */
-int64
-plum_code_generate(void)
+static int64
+CodeGenerate(void)
 {
 	int64		code;
 
-	plum_code_fill(&code, 1);
+	CodeFill(&code, 1);
 	return code;
 }
 
 /* Canonical text of a code, XXXX-XXXX-XXXX-C, palloc'd */
 char *
-plum_code_to_cstring(int64 code)
+CodeToCString(int64 code)
 {
 	char	   *buf = palloc(CODE_TEXT_LEN);
 	char	   *p = buf;
@@ -264,7 +259,7 @@ plum_code_in(PG_FUNCTION_ARGS)
 	CheckCodeCheckSymbol(str, (int64) value, values[CODE_DATA_SYMBOLS]);
 	CheckCodeNonZero(str, (int64) value);
 
-	PG_RETURN_CODE((int64) value);
+	PG_RETURN_PLUMCODE((int64) value);
 }
 
 PG_FUNCTION_INFO_V1(plum_code_out);
@@ -272,7 +267,7 @@ PG_FUNCTION_INFO_V1(plum_code_out);
 Datum
 plum_code_out(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_CSTRING(plum_code_to_cstring(PG_GETARG_CODE(0)));
+	PG_RETURN_CSTRING(CodeToCString(PG_GETARG_PLUMCODE(0)));
 }
 
 PG_FUNCTION_INFO_V1(plum_code_recv);
@@ -284,7 +279,7 @@ plum_code_recv(PG_FUNCTION_ARGS)
 	int64		value = pq_getmsgint64(buf);
 
 	CheckCodeBinaryValue(value);
-	PG_RETURN_CODE(value);
+	PG_RETURN_PLUMCODE(value);
 }
 
 PG_FUNCTION_INFO_V1(plum_code_send);
@@ -295,13 +290,13 @@ plum_code_send(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 
 	pq_begintypsend(&buf);
-	pq_sendint64(&buf, PG_GETARG_CODE(0));
+	pq_sendint64(&buf, PG_GETARG_PLUMCODE(0));
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
 /* Three-way comparison of two codes */
 static inline int
-code_cmp_internal(int64 a, int64 b)
+CodeCmp(int64 a, int64 b)
 {
 	return (a > b) - (a < b);
 }
@@ -311,7 +306,7 @@ PG_FUNCTION_INFO_V1(plum_code_eq);
 Datum
 plum_code_eq(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(PG_GETARG_CODE(0) == PG_GETARG_CODE(1));
+	PG_RETURN_BOOL(PG_GETARG_PLUMCODE(0) == PG_GETARG_PLUMCODE(1));
 }
 
 PG_FUNCTION_INFO_V1(plum_code_ne);
@@ -319,7 +314,7 @@ PG_FUNCTION_INFO_V1(plum_code_ne);
 Datum
 plum_code_ne(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(PG_GETARG_CODE(0) != PG_GETARG_CODE(1));
+	PG_RETURN_BOOL(PG_GETARG_PLUMCODE(0) != PG_GETARG_PLUMCODE(1));
 }
 
 PG_FUNCTION_INFO_V1(plum_code_lt);
@@ -327,7 +322,7 @@ PG_FUNCTION_INFO_V1(plum_code_lt);
 Datum
 plum_code_lt(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(PG_GETARG_CODE(0) < PG_GETARG_CODE(1));
+	PG_RETURN_BOOL(PG_GETARG_PLUMCODE(0) < PG_GETARG_PLUMCODE(1));
 }
 
 PG_FUNCTION_INFO_V1(plum_code_le);
@@ -335,7 +330,7 @@ PG_FUNCTION_INFO_V1(plum_code_le);
 Datum
 plum_code_le(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(PG_GETARG_CODE(0) <= PG_GETARG_CODE(1));
+	PG_RETURN_BOOL(PG_GETARG_PLUMCODE(0) <= PG_GETARG_PLUMCODE(1));
 }
 
 PG_FUNCTION_INFO_V1(plum_code_gt);
@@ -343,7 +338,7 @@ PG_FUNCTION_INFO_V1(plum_code_gt);
 Datum
 plum_code_gt(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(PG_GETARG_CODE(0) > PG_GETARG_CODE(1));
+	PG_RETURN_BOOL(PG_GETARG_PLUMCODE(0) > PG_GETARG_PLUMCODE(1));
 }
 
 PG_FUNCTION_INFO_V1(plum_code_ge);
@@ -351,7 +346,7 @@ PG_FUNCTION_INFO_V1(plum_code_ge);
 Datum
 plum_code_ge(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(PG_GETARG_CODE(0) >= PG_GETARG_CODE(1));
+	PG_RETURN_BOOL(PG_GETARG_PLUMCODE(0) >= PG_GETARG_PLUMCODE(1));
 }
 
 PG_FUNCTION_INFO_V1(plum_code_cmp);
@@ -359,7 +354,7 @@ PG_FUNCTION_INFO_V1(plum_code_cmp);
 Datum
 plum_code_cmp(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(code_cmp_internal(PG_GETARG_CODE(0), PG_GETARG_CODE(1)));
+	PG_RETURN_INT32(CodeCmp(PG_GETARG_PLUMCODE(0), PG_GETARG_PLUMCODE(1)));
 }
 
 PG_FUNCTION_INFO_V1(plum_code_sortsupport);
@@ -378,7 +373,7 @@ PG_FUNCTION_INFO_V1(plum_code_hash);
 Datum
 plum_code_hash(PG_FUNCTION_ARGS)
 {
-	int64		value = PG_GETARG_CODE(0);
+	int64		value = PG_GETARG_PLUMCODE(0);
 	uint32		lohalf = (uint32) value;
 	uint32		hihalf = (uint32) (value >> 32);
 
@@ -391,7 +386,7 @@ PG_FUNCTION_INFO_V1(plum_code_hash_extended);
 Datum
 plum_code_hash_extended(PG_FUNCTION_ARGS)
 {
-	int64		value = PG_GETARG_CODE(0);
+	int64		value = PG_GETARG_PLUMCODE(0);
 	uint32		lohalf = (uint32) value;
 	uint32		hihalf = (uint32) (value >> 32);
 
@@ -403,7 +398,7 @@ PG_FUNCTION_INFO_V1(plum_code_random);
 Datum
 plum_code_random(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_CODE(plum_code_generate());
+	PG_RETURN_PLUMCODE(CodeGenerate());
 }
 
 /* State of one plum.code_random(n) scan */
@@ -457,9 +452,9 @@ plum_code_random_n(PG_FUNCTION_ARGS)
 	{
 		state->filled = (int) Min(funcctx->max_calls - funcctx->call_cntr,
 								  (uint64) CODE_BATCH);
-		plum_code_fill(state->buf, state->filled);
+		CodeFill(state->buf, state->filled);
 		state->next = 0;
 	}
 
-	SRF_RETURN_NEXT(funcctx, CodeGetDatum(state->buf[state->next++]));
+	SRF_RETURN_NEXT(funcctx, PlumCodeGetDatum(state->buf[state->next++]));
 }

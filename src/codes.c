@@ -6,44 +6,34 @@
  * company's scale, the checks in C in the order the codes were given, and
  * one statement that writes the drained codes and their ledger rows
  * together.  Amounts are int64 minor units (money.c).  Plans are prepared
- * once per backend and kept (SPI_keepplan); they are prepared again if the
- * extension is re-created (plum.code gets a new OID).
+ * once per backend and kept (spi_plans.c).
  */
 #include "plum.h"
+#include "code.h"
+#include "money.h"
+#include "spi_plans.h"
 
-#include "access/htup_details.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "commands/sequence.h"
 #include "common/int.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
-/* the plans of this file, valid for one incarnation of schema plum */
-typedef struct CodesPlans
+/* the kept plans of this file */
+enum
 {
-	Oid			code_type;		/* OID of plum.code the plans were made for */
-	uint64		generation;		/* plum_catalog_generation when last checked */
-	Oid			entry_seq;		/* OID of plum.journal_entry_id_seq */
-	int16		code_len;		/* storage of plum.code, for arrays */
-	bool		code_byval;
-	char		code_align;
-	SPIPlanPtr	lock_codes;		/* codes with their company's scale, FOR UPDATE */
-	SPIPlanPtr	item_exists;	/* whether an item exists */
-	SPIPlanPtr	claim_key;		/* plum.claim_key() */
-	SPIPlanPtr	prior_rows;		/* a keyed retry's rows, from the ledger */
-	SPIPlanPtr	in_catalog;		/* plum.in_catalog() */
-	SPIPlanPtr	store;			/* drained codes + their ledger rows */
-} CodesPlans;
+	PLAN_LOCK_CODES,			/* codes with their company's scale, FOR UPDATE */
+	PLAN_ITEM_EXISTS,			/* whether an item exists */
+	PLAN_CLAIM_KEY,				/* claim_key() */
+	PLAN_PRIOR_ROWS,			/* a keyed retry's rows, from the ledger */
+	PLAN_IN_CATALOG,			/* in_catalog() */
+	PLAN_STORE					/* drained codes + their ledger rows */
+};
 
-static CodesPlans plans = {InvalidOid};
+static PlumPlans plans;
 
 /* One code as locked: the columns redeem_codes() reads */
 typedef struct LockedCode
@@ -67,146 +57,71 @@ typedef struct CodePlace
 	int			place;			/* 0-based */
 } CodePlace;
 
-/*
- * Prepare a generic plan and keep it for the life of the backend.  Generic:
- * the plan cache would otherwise plan each call again, because a custom plan
- * sees the real length of the arrays and always looks cheaper.
- */
-static SPIPlanPtr
-PreparePlan(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-
-	if (plan == NULL)
-		elog(ERROR, "plum: SPI_prepare failed for \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "plum: SPI_keepplan failed");
-	return plan;
-}
-
-/*
- * Make sure the plans exist for the current incarnation of the extension
- * (inside SPI_connect).  DROP EXTENSION may leave schema plum behind, but
- * its types always get new OIDs, so the code type's OID tells.
- */
+/* Prepare the plans of this file for the catalog given (PlansReady) */
 static void
-PreparePlans(void)
+PreparePlans(PlumPlans *p, const PlumCatalog *cat)
 {
-	Oid			nsp;
-	Oid			code_type;
-	Oid			code_array;
-
-	/* no type changed since the last check: the plans are current */
-	if (OidIsValid(plans.code_type) && plans.generation == plum_catalog_generation)
-		return;
-	nsp = get_namespace_oid("plum", false);
-	code_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-								CStringGetDatum("code"), ObjectIdGetDatum(nsp));
-	if (OidIsValid(plans.code_type) && plans.code_type == code_type)
 	{
-		plans.generation = plum_catalog_generation;
-		return;
-	}
+		Oid			args[] = {cat->code_array_type};
 
-	/* the extension was (re)created: forget plans made for an older one */
-	if (OidIsValid(plans.code_type))
-	{
-		SPIPlanPtr *all[] = {&plans.lock_codes, &plans.item_exists, &plans.claim_key,
-		&plans.prior_rows, &plans.in_catalog, &plans.store};
-
-		for (int i = 0; i < lengthof(all); i++)
-		{
-			if (*all[i] != NULL)
-				SPI_freeplan(*all[i]);
-			*all[i] = NULL;
-		}
-		plans.code_type = InvalidOid;
-	}
-
-	if (!OidIsValid(code_type))
-		elog(ERROR, "plum: type plum.code not found");
-	code_array = get_array_type(code_type);
-	if (!OidIsValid(code_array))
-		elog(ERROR, "plum: type plum.code[] not found");
-	plans.entry_seq = get_relname_relid("journal_entry_id_seq", nsp);
-	if (!OidIsValid(plans.entry_seq))
-		elog(ERROR, "plum: sequence plum.journal_entry_id_seq not found");
-	get_typlenbyvalalign(code_type, &plans.code_len, &plans.code_byval, &plans.code_align);
-
-	{
-		Oid			args[] = {code_array};
-
-		plans.lock_codes = PreparePlan(
+		PlanKeep(p, PLAN_LOCK_CODES,
 			"SELECT x.ctid, x.code, x.company_id, x.campaign_id, x.expires_at, x.cancelled_at,"
 			"   x.balance, c.scale"
-			" FROM plum.issued_code x"
-			" JOIN plum.company c ON c.company_id OPERATOR(pg_catalog.=) x.company_id"
-			" WHERE x.code OPERATOR(plum.=) ANY ($1)"
+			" FROM " PLUM_INTERNAL "issued_code x"
+			" JOIN " PLUM_INTERNAL "company c ON c.company_id OPERATOR(pg_catalog.=) x.company_id"
+			" WHERE x.code " PLUM_OP_EQ " ANY ($1)"
 			" ORDER BY x.code FOR UPDATE OF x", 1, args);
 	}
 	{
 		Oid			args[] = {INT8OID};
 
-		plans.item_exists = PreparePlan(
-			"SELECT 1 FROM plum.item WHERE item_id OPERATOR(pg_catalog.=) $1", 1, args);
+		PlanKeep(p, PLAN_ITEM_EXISTS,
+			"SELECT 1 FROM " PLUM_INTERNAL "item WHERE item_id OPERATOR(pg_catalog.=) $1", 1, args);
 	}
 	{
 		/* $1 company, $2 key, $3 codes, $4 amount, $5 item, $6 reference, $7 entry id */
-		Oid			args[] = {INT8OID, TEXTOID, code_array, NUMERICOID, INT8OID, TEXTOID, INT8OID};
+		Oid			args[] = {INT8OID, TEXTOID, cat->code_array_type, NUMERICOID, INT8OID, TEXTOID, INT8OID};
 
-		plans.claim_key = PreparePlan(
-			"SELECT plum.claim_key($1, $2, 'redeem_codes',"
+		PlanKeep(p, PLAN_CLAIM_KEY,
+			"SELECT " PLUM_INTERNAL "claim_key($1, $2, 'redeem_codes',"
 			"   pg_catalog.format('%s, %s, %s, %s', $3, $4, COALESCE($5::pg_catalog.text, 'NULL'),"
 			"     COALESCE(pg_catalog.quote_literal($6), 'NULL')),"
 			"   $7)", 7, args);
 	}
 	{
 		/* $1 codes, $2 company, $3 key, $4 scale */
-		Oid			args[] = {code_array, INT8OID, TEXTOID, INT4OID};
+		Oid			args[] = {cat->code_array_type, INT8OID, TEXTOID, INT4OID};
 
-		plans.prior_rows = PreparePlan(
+		PlanKeep(p, PLAN_PRIOR_ROWS,
 			"SELECT j.code, pg_catalog.round(j.amount, $4), pg_catalog.round(j.balance_after, $4)"
-			" FROM plum.journal j"
-			" WHERE j.code OPERATOR(plum.=) ANY ($1) AND j.kind OPERATOR(pg_catalog.=) 'code_redeem'"
+			" FROM " PLUM_INTERNAL "journal j"
+			" WHERE j.code " PLUM_OP_EQ " ANY ($1) AND j.kind OPERATOR(pg_catalog.=) 'code_redeem'"
 			"   AND j.company_id OPERATOR(pg_catalog.=) $2 AND j.idempotency_key OPERATOR(pg_catalog.=) $3"
 			" ORDER BY j.entry_id", 4, args);
 	}
 	{
 		Oid			args[] = {INT8OID, INT8OID};
 
-		plans.in_catalog = PreparePlan("SELECT plum.in_catalog($1, $2)", 2, args);
+		PlanKeep(p, PLAN_IN_CATALOG, "SELECT " PLUM_INTERNAL "in_catalog($1, $2)", 2, args);
 	}
 	{
 		/* $1 at, $2 ctids, $3 balances left, $4 company, $5 item, $6 reference,
 		 * $7 idempotency key, $8 entry ids, $9 amounts applied, $10 campaigns, $11 codes */
 		Oid			args[] = {TIMESTAMPTZOID, TIDARRAYOID, NUMERICARRAYOID, INT8OID, INT8OID,
-		TEXTOID, TEXTOID, INT8ARRAYOID, NUMERICARRAYOID, INT8ARRAYOID, code_array};
+		TEXTOID, TEXTOID, INT8ARRAYOID, NUMERICARRAYOID, INT8ARRAYOID, cat->code_array_type};
 
-		plans.store = PreparePlan(
-			"WITH u AS (UPDATE plum.issued_code ic"
+		PlanKeep(p, PLAN_STORE,
+			"WITH u AS (UPDATE " PLUM_INTERNAL "issued_code ic"
 			"   SET balance = v.balance, distributed_at = COALESCE(ic.distributed_at, $1)"
 			"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS v(t, balance)"
 			"   WHERE ic.ctid OPERATOR(pg_catalog.=) v.t)"
-			" INSERT INTO plum.journal (entry_id, company_id, at, kind, amount, campaign_id, item_id, code,"
+			" INSERT INTO " PLUM_INTERNAL "journal (entry_id, company_id, at, kind, amount, campaign_id, item_id, code,"
 			"   reference, idempotency_key, balance_after)"
 			" SELECT r.entry_id, $4, $1, 'code_redeem', r.applied, r.campaign_id, $5, r.code, $6, $7, r.balance"
 			" FROM ROWS FROM (pg_catalog.unnest($8), pg_catalog.unnest($9), pg_catalog.unnest($10),"
 			"   pg_catalog.unnest($11), pg_catalog.unnest($3)) AS r(entry_id, applied, campaign_id, code, balance)",
 			11, args);
 	}
-	plans.code_type = code_type;
-	plans.generation = plum_catalog_generation;
-}
-
-/* Run a kept plan, checking the SPI result */
-static void
-RunPlan(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, int expected)
-{
-	int			rc = SPI_execute_plan(plan, values, nulls, read_only, 0);
-
-	if (rc != expected)
-		elog(ERROR, "plum: SPI_execute_plan returned %s", SPI_result_code_string(rc));
 }
 
 /* Column column of row row of the last SPI result; false when NULL */
@@ -242,6 +157,7 @@ TimestampText(TimestampTz t)
 static void
 CheckCodeList(FunctionCallInfo fcinfo, ArrayType **codes, Datum **elems, int *n)
 {
+	const PlumCatalog *cat;
 	ArrayType  *arr;
 	bool	   *nulls;
 
@@ -260,7 +176,8 @@ CheckCodeList(FunctionCallInfo fcinfo, ArrayType **codes, Datum **elems, int *n)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("searching for elements in multidimensional arrays is not supported")));
-	deconstruct_array(arr, ARR_ELEMTYPE(arr), plans.code_len, plans.code_byval, plans.code_align,
+	cat = PlumCatalogGet();
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), cat->code_len, cat->code_byval, cat->code_align,
 					  elems, &nulls, n);
 	for (int i = 0; i < *n; i++)
 	{
@@ -324,7 +241,7 @@ MatchCodes(Datum *elems, int n, LockedCode *rows, int nrows, int *rowof)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("duplicate code"),
 				 errdetail("Code %s is given twice (#%d and #%d).",
-						   plum_code_to_cstring(given[dup].code),
+						   CodeToCString(given[dup].code),
 						   given[dup].place + 1, given[dup + 1].place + 1),
 				 errhint("Give each code once.")));
 	if (unknown >= 0)
@@ -332,7 +249,7 @@ MatchCodes(Datum *elems, int n, LockedCode *rows, int nrows, int *rowof)
 				(errcode(ERRCODE_PLUM_UNKNOWN),
 				 errmsg("unknown code"),
 				 errdetail("Code #%d (%s) does not exist.", unknown + 1,
-						   plum_code_to_cstring(DatumGetPlumCode(elems[unknown]))),
+						   CodeToCString(DatumGetPlumCode(elems[unknown]))),
 				 errhint("Check the code for typing mistakes.")));
 	pfree(given);
 	pfree(found);
@@ -345,7 +262,7 @@ LockCodes(ArrayType *codes, int *nrows)
 	Datum		values[1] = {PointerGetDatum(codes)};
 	LockedCode *rows;
 
-	RunPlan(plans.lock_codes, values, NULL, false, SPI_OK_SELECT);
+	PlanRun(&plans, PLAN_LOCK_CODES, values, NULL, false, SPI_OK_SELECT);
 	*nrows = (int) SPI_processed;
 	rows = palloc(sizeof(LockedCode) * Max(*nrows, 1));
 	for (int i = 0; i < *nrows; i++)
@@ -384,8 +301,8 @@ CheckOneCompany(LockedCode **given, int n)
 					(errcode(ERRCODE_PLUM_NOT_PERMITTED),
 					 errmsg("codes of different companies"),
 					 errdetail("Code #1 (%s) is company " INT64_FORMAT "'s; code #%d (%s) is company " INT64_FORMAT "'s.",
-							   plum_code_to_cstring(given[0]->code), given[0]->company_id,
-							   i + 1, plum_code_to_cstring(given[i]->code), given[i]->company_id),
+							   CodeToCString(given[0]->code), given[0]->company_id,
+							   i + 1, CodeToCString(given[i]->code), given[i]->company_id),
 					 errhint("Redeem the codes of each company in a separate call.")));
 	}
 }
@@ -396,7 +313,7 @@ CheckItemExists(int64 item_id)
 {
 	Datum		values[1] = {Int64GetDatum(item_id)};
 
-	RunPlan(plans.item_exists, values, NULL, false, SPI_OK_SELECT);
+	PlanRun(&plans, PLAN_ITEM_EXISTS, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_UNKNOWN),
@@ -411,13 +328,13 @@ CheckInCatalog(int64 campaign_id, int64 item_id, int place, int64 code)
 	Datum		values[2] = {Int64GetDatum(campaign_id), Int64GetDatum(item_id)};
 	Datum		d;
 
-	RunPlan(plans.in_catalog, values, NULL, false, SPI_OK_SELECT);
+	PlanRun(&plans, PLAN_IN_CATALOG, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed != 1 || !GetValue(0, 1, &d) || !DatumGetBool(d))
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_NOT_IN_CATALOG),
 				 errmsg("item not in the campaign's catalog"),
 				 errdetail("Item " INT64_FORMAT " is not in the catalog of campaign " INT64_FORMAT " (code #%d, %s).",
-						   item_id, campaign_id, place, plum_code_to_cstring(code)),
+						   item_id, campaign_id, place, CodeToCString(code)),
 				 errhint("Choose an item of the campaign's catalog (plum.campaign_catalog()).")));
 }
 
@@ -438,20 +355,20 @@ CheckRedeemable(LockedCode *r, int place, TimestampTz now, int scale, bool has_i
 				(errcode(ERRCODE_PLUM_ALREADY_USED),
 				 errmsg("code cancelled"),
 				 errdetail("Code #%d (%s) was cancelled at %s.", place,
-						   plum_code_to_cstring(r->code), TimestampText(r->cancelled_at))));
+						   CodeToCString(r->code), TimestampText(r->cancelled_at))));
 	if (!r->expires_null && r->expires_at <= now)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_EXPIRED),
 				 errmsg("code expired"),
 				 errdetail("Code #%d (%s) expired at %s.", place,
-						   plum_code_to_cstring(r->code), TimestampText(r->expires_at))));
-	balance = plum_numeric_to_minor(DatumGetNumeric(r->balance), scale, "balance");
+						   CodeToCString(r->code), TimestampText(r->expires_at))));
+	balance = NumericToMinor(DatumGetNumeric(r->balance), scale, "balance");
 	if (balance == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_ALREADY_USED),
 				 errmsg("code already redeemed"),
 				 errdetail("Code #%d (%s) has no balance left.", place,
-						   plum_code_to_cstring(r->code))));
+						   CodeToCString(r->code))));
 	if (has_item)
 	{
 		bool		seen = false;
@@ -484,7 +401,7 @@ ReturnPriorRows(ReturnSetInfo *rsinfo, ArrayType *codes, int64 company_id, Datum
 	values[1] = Int64GetDatum(company_id);
 	values[2] = key;
 	values[3] = Int32GetDatum(scale);
-	RunPlan(plans.prior_rows, values, NULL, false, SPI_OK_SELECT);
+	PlanRun(&plans, PLAN_PRIOR_ROWS, values, NULL, false, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		Datum		out[3];
@@ -505,8 +422,9 @@ PG_FUNCTION_INFO_V1(plum_redeem_codes);
 Datum
 plum_redeem_codes(PG_FUNCTION_ARGS)
 {
+	const PlumCatalog *cat;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TimestampTz now = plum_now();
+	TimestampTz now = PlumNow();
 	ArrayType  *codes = NULL;
 	Datum	   *elems = NULL;
 	int			n = 0;
@@ -529,7 +447,8 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	SPI_connect();
-	PreparePlans();
+	cat = PlumCatalogGet();
+	PlansReady(&plans, PreparePlans);
 
 	/* the list, then the codes, locked in code order and kept in the order given */
 	CheckCodeList(fcinfo, &codes, &elems, &n);
@@ -550,13 +469,12 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 	CheckOneCompany(given, n);
 	company_id = given[0]->company_id;
 
-	amount = plum_numeric_to_minor(PG_GETARG_NUMERIC(1), scale, "amount");
-	plum_check_positive(amount, scale, "amount");
+	amount = CheckAmount(PG_GETARG_NUMERIC(1), scale, "amount");
 	if (!PG_ARGISNULL(2))
 		CheckItemExists(PG_GETARG_INT64(2));
 
 	/* a keyed call claims its key first: a retry returns the first call's rows */
-	entry = nextval_internal(plans.entry_seq, true);
+	entry = LedgerId();
 	if (!PG_ARGISNULL(4))
 	{
 		Datum		values[7];
@@ -566,13 +484,13 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 		values[0] = Int64GetDatum(company_id);
 		values[1] = PG_GETARG_DATUM(4);
 		values[2] = PointerGetDatum(codes);
-		values[3] = NumericGetDatum(plum_minor_to_numeric(amount, scale));
+		values[3] = NumericGetDatum(MinorToNumeric(amount, scale));
 		values[4] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 		nulls[4] = PG_ARGISNULL(2) ? 'n' : ' ';
 		values[5] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
 		nulls[5] = PG_ARGISNULL(3) ? 'n' : ' ';
 		values[6] = Int64GetDatum(entry);
-		RunPlan(plans.claim_key, values, nulls, false, SPI_OK_SELECT);
+		PlanRun(&plans, PLAN_CLAIM_KEY, values, nulls, false, SPI_OK_SELECT);
 		if (SPI_processed == 1 && GetValue(0, 1, &d))
 		{
 			ReturnPriorRows(rsinfo, codes, company_id, PG_GETARG_DATUM(4), scale);
@@ -600,9 +518,9 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 				 errmsg("insufficient balance"),
 				 n == 1 ?
 				 errdetail("The code holds %s, requested %s.",
-						   plum_minor_to_cstring(total, scale), plum_minor_to_cstring(amount, scale)) :
+						   MinorToCString(total, scale), MinorToCString(amount, scale)) :
 				 errdetail("Codes hold %s together, requested %s.",
-						   plum_minor_to_cstring(total, scale), plum_minor_to_cstring(amount, scale))));
+						   MinorToCString(total, scale), MinorToCString(amount, scale))));
 
 	/* drain the codes in the order given, only as far as the amount needs */
 	left = amount;
@@ -630,9 +548,9 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 		{
 			CHECK_FOR_INTERRUPTS();
 			ctids[i] = PointerGetDatum(&given[i]->ctid);
-			balances[i] = NumericGetDatum(plum_minor_to_numeric(remaining[i], scale));
-			entries[i] = Int64GetDatum(i == 0 ? entry : nextval_internal(plans.entry_seq, true));
-			amounts[i] = NumericGetDatum(plum_minor_to_numeric(applied[i], scale));
+			balances[i] = NumericGetDatum(MinorToNumeric(remaining[i], scale));
+			entries[i] = Int64GetDatum(i == 0 ? entry : LedgerId());
+			amounts[i] = NumericGetDatum(MinorToNumeric(applied[i], scale));
 			campaigns[i] = Int64GetDatum(given[i]->campaign_id);
 			used[i] = PlumCodeGetDatum(given[i]->code);
 		}
@@ -649,9 +567,9 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 		values[7] = MakeArray(entries, napplied, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 		values[8] = MakeArray(amounts, napplied, NUMERICOID, -1, false, TYPALIGN_INT);
 		values[9] = MakeArray(campaigns, napplied, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-		values[10] = MakeArray(used, napplied, plans.code_type, plans.code_len, plans.code_byval,
-							   plans.code_align);
-		RunPlan(plans.store, values, nulls, false, SPI_OK_INSERT);
+		values[10] = MakeArray(used, napplied, cat->code_type, cat->code_len, cat->code_byval,
+							   cat->code_align);
+		PlanRun(&plans, PLAN_STORE, values, nulls, false, SPI_OK_INSERT);
 		if (SPI_processed != (uint64) napplied)
 			elog(ERROR, "plum: %d ledger rows expected, " UINT64_FORMAT " written", napplied, SPI_processed);
 	}
@@ -663,8 +581,8 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 		bool		nulls[3] = {false, false, false};
 
 		out[0] = PlumCodeGetDatum(given[i]->code);
-		out[1] = NumericGetDatum(plum_minor_to_numeric(applied[i], scale));
-		out[2] = NumericGetDatum(plum_minor_to_numeric(remaining[i], scale));
+		out[1] = NumericGetDatum(MinorToNumeric(applied[i], scale));
+		out[2] = NumericGetDatum(MinorToNumeric(remaining[i], scale));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, nulls);
 	}
 

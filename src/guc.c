@@ -20,7 +20,7 @@ static TimestampTz plum_now_value = 0;
 
 /* Parse a plum.now value without throwing; false if it is not a finite instant */
 static bool
-plum_now_parse(const char *value, TimestampTz *result)
+NowParse(const char *value, TimestampTz *result)
 {
 	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
 	char	   *field[MAXDATEFIELDS];
@@ -45,13 +45,13 @@ plum_now_parse(const char *value, TimestampTz *result)
 
 /* GUC check hook: refuse anything but '' or a finite timestamp */
 static bool
-plum_now_check(char **newval, void **extra, GucSource source)
+NowCheckHook(char **newval, void **extra, GucSource source)
 {
 	TimestampTz ts;
 
 	if (*newval == NULL || (*newval)[0] == '\0')
 		return true;
-	if (!plum_now_parse(*newval, &ts))
+	if (!NowParse(*newval, &ts))
 	{
 		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
 		GUC_check_errmsg("invalid value for parameter \"plum.now\": \"%s\"", *newval);
@@ -63,15 +63,15 @@ plum_now_check(char **newval, void **extra, GucSource source)
 
 /* GUC assign hook: remember the instant (the value was checked already) */
 static void
-plum_now_assign(const char *newval, void *extra)
+NowAssignHook(const char *newval, void *extra)
 {
 	plum_now_is_set = (newval != NULL && newval[0] != '\0' &&
-					   plum_now_parse(newval, &plum_now_value));
+					   NowParse(newval, &plum_now_value));
 }
 
 /* Define plum's settings and reserve the "plum." prefix */
 void
-plum_guc_init(void)
+PlumGucInit(void)
 {
 	DefineCustomStringVariable("plum.now",
 							   "The instant plum treats as now (empty: the transaction timestamp).",
@@ -80,25 +80,25 @@ plum_guc_init(void)
 							   "",
 							   PGC_SUSET,
 							   0,
-							   plum_now_check,
-							   plum_now_assign,
+							   NowCheckHook,
+							   NowAssignHook,
 							   NULL);
 	MarkGUCPrefixReserved("plum");
 }
 
 /* plum's clock: plum.now when set, else the transaction timestamp */
 TimestampTz
-plum_now(void)
+PlumNow(void)
 {
 	if (plum_now_is_set)
 		return plum_now_value;
 	return GetCurrentTransactionStartTimestamp();
 }
 
-PG_FUNCTION_INFO_V1(plum_now_sql);
+PG_FUNCTION_INFO_V1(plum_now);
 /* SQL: plum.now() */
 Datum
-plum_now_sql(PG_FUNCTION_ARGS)
+plum_now(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TIMESTAMPTZ(plum_now());
+	PG_RETURN_TIMESTAMPTZ(PlumNow());
 }

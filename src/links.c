@@ -13,16 +13,13 @@
  * claims the link (UPDATE ... WHERE state = 'active') and writes its billing
  * row.  Of concurrent claims the first to update the row wins; a loser
  * rereads the link to say what happened.  Plans are prepared once per
- * backend and kept; they are prepared again if the extension is re-created
- * (table plum.link gets a new OID).
+ * backend and kept (spi_plans.c).
  */
 #include "plum.h"
+#include "spi_plans.h"
 
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 
 #define LINK_TOKEN_BYTES	24
 #define LINK_TOKEN_CHARS	(LINK_TOKEN_BYTES / 3 * 4)
@@ -64,17 +61,16 @@ plum_link_token(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(token, LINK_TOKEN_CHARS));
 }
 
-/* the plans of redeem_link(), valid for one incarnation of schema plum */
-typedef struct LinkPlans
+/* the kept plans of redeem_link() */
+enum
 {
-	Oid			link_table;		/* OID of plum.link the plans were made for */
-	uint64		generation;		/* plum_catalog_generation when last checked */
-	SPIPlanPtr	read;			/* the link and every fact its checks need */
-	SPIPlanPtr	claim;			/* claim the link + its billing ledger row */
-	SPIPlanPtr	reread;			/* state of a link lost to another claim */
-} LinkPlans;
+	PLAN_READ,					/* the link and every fact its checks need */
+	PLAN_CLAIM,					/* claim the link + its billing ledger row */
+	PLAN_REREAD,				/* state of a link lost to another claim */
+	PLAN_NOT_ACTIVE				/* link_not_active(): the error for a link no longer active */
+};
 
-static LinkPlans link_plans = {InvalidOid};
+static PlumPlans link_plans;
 
 /* columns of the read plan */
 enum
@@ -95,23 +91,24 @@ enum
 };
 
 /*
- * The read.  in_catalog is plum.in_catalog(l.campaign_id, $2) and accepts is
- * plum.item_accepts($2, l.value) (sql/70_catalog.sql), written over the rows
- * already joined here: k is the link's campaign and i the item; keep the
- * rules identical to those functions.
+ * The read.  in_catalog is in_catalog(l.campaign_id, $2) and accepts is
+ * item_accepts($2, l.value) (sql/70_catalog.sql), written over the rows
+ * already joined here (k is the link's campaign and i the item) so that the
+ * hot path stays one statement; test/sql/rules_agree.sql proves that both
+ * agree, so change them together.
  */
 static const char link_read_sql[] =
 "SELECT l.campaign_id, l.value, l.state, l.redeemed_at, l.cancelled_at, k.expires_at, c.scale,"
 "  i.item_id IS NOT NULL, i.price, i.min_value, i.max_value,"
 "  i.item_id IS NOT NULL AND i.company_id OPERATOR(pg_catalog.=) k.company_id AND i.active"
-"  AND (NOT EXISTS (SELECT 1 FROM plum.curation r"
+"  AND (NOT EXISTS (SELECT 1 FROM " PLUM_INTERNAL "curation r"
 "      WHERE r.campaign_id OPERATOR(pg_catalog.=) k.campaign_id AND r.include)"
-"    OR EXISTS (SELECT 1 FROM plum.curation r"
+"    OR EXISTS (SELECT 1 FROM " PLUM_INTERNAL "curation r"
 "      WHERE r.campaign_id OPERATOR(pg_catalog.=) k.campaign_id AND r.include"
 "      AND (r.item_id OPERATOR(pg_catalog.=) i.item_id"
 "        OR pg_catalog.lower(r.brand) OPERATOR(pg_catalog.=) pg_catalog.lower(i.brand)"
 "        OR pg_catalog.lower(r.category) OPERATOR(pg_catalog.=) pg_catalog.lower(i.category))))"
-"  AND NOT EXISTS (SELECT 1 FROM plum.curation r"
+"  AND NOT EXISTS (SELECT 1 FROM " PLUM_INTERNAL "curation r"
 "      WHERE r.campaign_id OPERATOR(pg_catalog.=) k.campaign_id AND NOT r.include"
 "      AND (r.item_id OPERATOR(pg_catalog.=) i.item_id"
 "        OR pg_catalog.lower(r.brand) OPERATOR(pg_catalog.=) pg_catalog.lower(i.brand)"
@@ -119,20 +116,20 @@ static const char link_read_sql[] =
 "  COALESCE(CASE WHEN i.price IS NOT NULL THEN i.price OPERATOR(pg_catalog.=) l.value"
 "    ELSE l.value OPERATOR(pg_catalog.>=) i.min_value AND l.value OPERATOR(pg_catalog.<=) i.max_value END,"
 "    false)"
-" FROM plum.link l"
-" JOIN plum.campaign k ON k.campaign_id OPERATOR(pg_catalog.=) l.campaign_id"
-" JOIN plum.company c ON c.company_id OPERATOR(pg_catalog.=) l.company_id"
-" LEFT JOIN plum.item i ON i.item_id OPERATOR(pg_catalog.=) $2"
+" FROM " PLUM_INTERNAL "link l"
+" JOIN " PLUM_INTERNAL "campaign k ON k.campaign_id OPERATOR(pg_catalog.=) l.campaign_id"
+" JOIN " PLUM_INTERNAL "company c ON c.company_id OPERATOR(pg_catalog.=) l.company_id"
+" LEFT JOIN " PLUM_INTERNAL "item i ON i.item_id OPERATOR(pg_catalog.=) $2"
 " WHERE l.token OPERATOR(pg_catalog.=) $1";
 
 /* The claim: $1 token, $2 item, $3 at, $4 reference; returns the billing id, or no row */
 static const char link_claim_sql[] =
 "WITH claimed AS ("
-"  UPDATE plum.link l SET state = 'redeemed', redeemed_at = $3, item_id = $2, reference = $4,"
-"    billing_id = pg_catalog.nextval('plum.journal_entry_id_seq'::pg_catalog.regclass)"
+"  UPDATE " PLUM_INTERNAL "link l SET state = 'redeemed', redeemed_at = $3, item_id = $2, reference = $4,"
+"    billing_id = " PLUM_SQL_NEXT_LEDGER_ID
 "  WHERE l.token OPERATOR(pg_catalog.=) $1 AND l.state OPERATOR(pg_catalog.=) 'active'"
 "  RETURNING l.billing_id, l.company_id, l.campaign_id, l.value, l.recipient)"
-" INSERT INTO plum.journal (entry_id, company_id, at, kind, amount, recipient, reference,"
+" INSERT INTO " PLUM_INTERNAL "journal (entry_id, company_id, at, kind, amount, recipient, reference,"
 "   campaign_id, item_id, token)"
 " SELECT claimed.billing_id, claimed.company_id, $3, 'link_redeem', claimed.value, claimed.recipient,"
 "   $4, claimed.campaign_id, $2, $1"
@@ -142,78 +139,33 @@ static const char link_claim_sql[] =
 static void LinkNotActive(int state, int redeemed_at, int cancelled_at) pg_attribute_noreturn();
 static void LinkReportMismatch(void) pg_attribute_noreturn();
 
-/* Prepare a plan and keep it for the life of the backend */
-static SPIPlanPtr
-LinkPreparePlan(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "plum: SPI_prepare failed for \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "plum: SPI_keepplan failed");
-	return plan;
-}
-
-/*
- * Make sure the plans exist for the current incarnation of the extension
- * (inside SPI_connect).  DROP EXTENSION may leave schema plum behind, but
- * its tables always get new OIDs, so the link table's OID tells.
- */
+/* Prepare the plans of redeem_link() for the catalog given (PlansReady) */
 static void
-LinkPreparePlans(void)
+LinkPreparePlans(PlumPlans *p, const PlumCatalog *cat)
 {
-	Oid			nsp;
-	Oid			link_table;
-
-	/* no type changed since the last check (a table's row type is one): the plans are current */
-	if (OidIsValid(link_plans.link_table) && link_plans.generation == plum_catalog_generation)
-		return;
-	nsp = get_namespace_oid("plum", false);
-	link_table = get_relname_relid("link", nsp);
-	if (OidIsValid(link_plans.link_table) && link_plans.link_table == link_table)
-	{
-		link_plans.generation = plum_catalog_generation;
-		return;
-	}
-
-	/* the extension was (re)created: forget plans made for an older one */
-	if (OidIsValid(link_plans.link_table))
-	{
-		SPIPlanPtr *all[] = {&link_plans.read, &link_plans.claim, &link_plans.reread};
-
-		for (int i = 0; i < lengthof(all); i++)
-		{
-			if (*all[i] != NULL)
-				SPI_freeplan(*all[i]);
-			*all[i] = NULL;
-		}
-		link_plans.link_table = InvalidOid;
-	}
-
-	if (!OidIsValid(link_table))
-		elog(ERROR, "plum: table plum.link not found");
-
 	{
 		Oid			args[] = {TEXTOID, INT8OID};
 
-		link_plans.read = LinkPreparePlan(link_read_sql, 2, args);
+		PlanKeep(p, PLAN_READ, link_read_sql, 2, args);
 	}
 	{
 		Oid			args[] = {TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID};
 
-		link_plans.claim = LinkPreparePlan(link_claim_sql, 4, args);
+		PlanKeep(p, PLAN_CLAIM, link_claim_sql, 4, args);
 	}
 	{
 		Oid			args[] = {TEXTOID};
 
-		link_plans.reread = LinkPreparePlan(
-			"SELECT l.state, l.redeemed_at, l.cancelled_at FROM plum.link l"
-			" WHERE l.token OPERATOR(pg_catalog.=) $1", 1, args);
+		PlanKeep(p, PLAN_REREAD,
+				 "SELECT l.state, l.redeemed_at, l.cancelled_at FROM " PLUM_INTERNAL "link l"
+				 " WHERE l.token OPERATOR(pg_catalog.=) $1", 1, args);
 	}
-	link_plans.link_table = link_table;
-	link_plans.generation = plum_catalog_generation;
+	{
+		Oid			args[] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+
+		PlanKeep(p, PLAN_NOT_ACTIVE,
+				 "SELECT " PLUM_INTERNAL "link_not_active($1, $2, $3)", 3, args);
+	}
 }
 
 /*
@@ -221,12 +173,9 @@ LinkPreparePlans(void)
  * statement of a volatile PL/pgSQL function), checking the SPI result
  */
 static void
-LinkRunPlan(SPIPlanPtr plan, Datum *values, const char *nulls, int expected)
+LinkRunPlan(int which, Datum *values, const char *nulls, int expected)
 {
-	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
-
-	if (rc != expected)
-		elog(ERROR, "plum: SPI_execute_plan returned %s", SPI_result_code_string(rc));
+	PlanRun(&link_plans, which, values, nulls, false, expected);
 }
 
 /* A column of the first row of the last SPI result; false when it is NULL */
@@ -286,24 +235,30 @@ LinkColumnEquals(int column, const char *string)
 }
 
 /*
- * Refuse a link that is no longer active (PU003), saying which and when, as
- * plum.link_not_active() does; the first row of the last SPI result has the
- * link's state, redeemed_at and cancelled_at in the given columns (no row
- * reads as NULLs, as PL/pgSQL's SELECT INTO does).
+ * Refuse a link that is no longer active (PU003) with link_not_active(), the
+ * one rule for it (cancel_link uses it too); the first row of the last SPI
+ * result has the link's state, redeemed_at and cancelled_at in the given
+ * columns (no row reads as NULLs, as PL/pgSQL's SELECT INTO does).  Only on
+ * this error path does it cost a call.
  */
 static void
 LinkNotActive(int state, int redeemed_at, int cancelled_at)
 {
-	if (LinkColumnEquals(state, "redeemed"))
-		ereport(ERROR,
-				(errcode(ERRCODE_PLUM_ALREADY_USED),
-				 errmsg("link already redeemed"),
-				 errdetail("The link was redeemed at %s.", LinkTimestampCString(redeemed_at)),
-				 errhint("A link is redeemed once, for its whole value.")));
-	ereport(ERROR,
-			(errcode(ERRCODE_PLUM_ALREADY_USED),
-			 errmsg("link cancelled"),
-			 errdetail("The link was cancelled at %s.", LinkTimestampCString(cancelled_at))));
+	int			columns[3] = {state, redeemed_at, cancelled_at};
+	Datum		values[3];
+	char		nulls[3];
+
+	for (int i = 0; i < 3; i++)
+	{
+		bool		present = SPI_processed > 0 && LinkColumn(columns[i], &values[i]);
+
+		if (!present)
+			values[i] = (Datum) 0;
+		nulls[i] = present ? ' ' : 'n';
+	}
+	/* the datums point into the last result, which the call does not free before reading them */
+	LinkRunPlan(PLAN_NOT_ACTIVE, values, nulls, SPI_OK_SELECT);
+	elog(ERROR, "plum: link_not_active() returned");
 }
 
 /* Refuse an item whose value is not exactly the link's (PU007), in the company's decimals */
@@ -339,7 +294,7 @@ PG_FUNCTION_INFO_V1(plum_redeem_link);
 Datum
 plum_redeem_link(PG_FUNCTION_ARGS)
 {
-	TimestampTz now = plum_now();
+	TimestampTz now = PlumNow();
 	int64		item_id;
 	int64		campaign_id;
 	int64		billing;
@@ -356,13 +311,13 @@ plum_redeem_link(PG_FUNCTION_ARGS)
 	item_id = PG_GETARG_INT64(1);
 
 	SPI_connect();
-	LinkPreparePlans();
+	PlansReady(&link_plans, LinkPreparePlans);
 
 	/* one read, without a lock: only the state changes after creation, and the claim rechecks it */
 	{
 		Datum		values[2] = {PG_GETARG_DATUM(0), Int64GetDatum(item_id)};
 
-		LinkRunPlan(link_plans.read, values, NULL, SPI_OK_SELECT);
+		LinkRunPlan(PLAN_READ, values, NULL, SPI_OK_SELECT);
 	}
 	if (SPI_processed == 0)
 		/* a malformed token is simply unknown; the detail never echoes it */
@@ -401,14 +356,14 @@ plum_redeem_link(PG_FUNCTION_ARGS)
 		PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2)};
 		char		nulls[4] = {' ', ' ', ' ', PG_ARGISNULL(2) ? 'n' : ' '};
 
-		LinkRunPlan(link_plans.claim, values, nulls, SPI_OK_INSERT_RETURNING);
+		LinkRunPlan(PLAN_CLAIM, values, nulls, SPI_OK_INSERT_RETURNING);
 	}
 	if (SPI_processed == 0 || !LinkColumn(1, &d))
 	{
 		/* another transaction redeemed or cancelled the link since we read it */
 		Datum		values[1] = {PG_GETARG_DATUM(0)};
 
-		LinkRunPlan(link_plans.reread, values, NULL, SPI_OK_SELECT);
+		LinkRunPlan(PLAN_REREAD, values, NULL, SPI_OK_SELECT);
 		LinkNotActive(1, 2, 3);
 	}
 	billing = DatumGetInt64(d);

@@ -1,14 +1,14 @@
 /*
- * money.c — exact conversion between numeric amounts and int64 minor units.
+ * money.c — amounts as int64 minor units: exact conversion from and to
+ * numeric, overflow-checked arithmetic, and plum.check_amount().
  *
  * plum keeps every amount as an int64 count of the currency's minor unit
  * (cents for USD, yen for JPY, fils for KWD).  Conversion from numeric is
  * exact or refused: NaN, infinities, amounts with more decimals than the
  * currency has, and amounts too large for int64 are PU008.
  */
-#include "plum.h"
+#include "money.h"
 
-#include "common/int.h"
 #include "utils/builtins.h"
 
 /* the largest absolute amount plum handles, in minor units (10^18 - 1) */
@@ -29,7 +29,7 @@ CheckFinite(Numeric amount, const char *what)
 
 /* Convert an exact numeric amount to minor units of a currency with scale decimals */
 int64
-plum_numeric_to_minor(Numeric amount, int scale, const char *what)
+NumericToMinor(Numeric amount, int scale, const char *what)
 {
 	char	   *text;
 	const char *p;
@@ -97,28 +97,67 @@ plum_numeric_to_minor(Numeric amount, int scale, const char *what)
 
 /* The numeric value of minor units, shown with the currency's decimals */
 Numeric
-plum_minor_to_numeric(int64 minor, int scale)
+MinorToNumeric(int64 minor, int scale)
 {
 	return int64_div_fast_to_numeric(minor, scale);
 }
 
 /* Minor units as text for messages: 4000 at scale 2 is "40.00" */
 char *
-plum_minor_to_cstring(int64 minor, int scale)
+MinorToCString(int64 minor, int scale)
 {
 	return DatumGetCString(DirectFunctionCall1(numeric_out,
-											   NumericGetDatum(plum_minor_to_numeric(minor, scale))));
+											   NumericGetDatum(MinorToNumeric(minor, scale))));
 }
 
 /* Refuse a zero or negative amount */
 void
-plum_check_positive(int64 minor, int scale, const char *what)
+CheckPositive(int64 minor, int scale, const char *what)
 {
 	if (minor <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_INVALID_AMOUNT),
 				 errmsg("%s must be greater than zero", what),
-				 errdetail("The %s is %s.", what, plum_minor_to_cstring(minor, scale))));
+				 errdetail("The %s is %s.", what, MinorToCString(minor, scale))));
+}
+
+/* Raise PU008 for money arithmetic that leaves int64 (MoneyAdd, MoneySub) */
+pg_noinline void
+MoneyOverflow(const char *op, int64 a, int64 b, int scale)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PLUM_INVALID_AMOUNT),
+			 errmsg("points amount is out of range"),
+			 errdetail("%s %s and %s overflows the largest amount a wallet can hold.",
+					   op, MinorToCString(a, scale),
+					   MinorToCString(b, scale))));
+}
+
+/* Append minor units with exactly scale decimals: 4000 at scale 2 is 40.00 */
+void
+AppendMinor(StringInfo buf, int64 minor, int scale)
+{
+	uint64		u = minor < 0 ? -((uint64) minor) : (uint64) minor;
+	uint64		pow10 = 1;
+	int			i;
+
+	for (i = 0; i < scale; i++)
+		pow10 *= 10;
+	if (minor < 0)
+		appendStringInfoChar(buf, '-');
+	appendStringInfo(buf, UINT64_FORMAT, u / pow10);
+	if (scale > 0)
+		appendStringInfo(buf, ".%0*d", scale, (int) (u % pow10));
+}
+
+/* An amount checked as plum.check_amount() checks it: exact in minor units, greater than zero */
+int64
+CheckAmount(Numeric amount, int scale, const char *what)
+{
+	int64		minor = NumericToMinor(amount, scale, what);
+
+	CheckPositive(minor, scale, what);
+	return minor;
 }
 
 PG_FUNCTION_INFO_V1(plum_check_amount);
@@ -132,7 +171,6 @@ plum_check_amount(PG_FUNCTION_ARGS)
 {
 	const char *what = PG_ARGISNULL(2) ? "amount" : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	int32		scale;
-	int64		minor;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -148,7 +186,5 @@ plum_check_amount(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not be null", what)));
-	minor = plum_numeric_to_minor(PG_GETARG_NUMERIC(0), scale, what);
-	plum_check_positive(minor, scale, what);
-	PG_RETURN_INT64(minor);
+	PG_RETURN_INT64(CheckAmount(PG_GETARG_NUMERIC(0), scale, what));
 }

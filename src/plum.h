@@ -1,6 +1,8 @@
 /*
- * plum.h — declarations shared by plum's C files: SQLSTATEs, the clock,
- * money conversion and the recipient type.
+ * plum.h — what every plum C file shares: the SQLSTATEs, the schema names
+ * that SQL text and catalog look-ups spell, and the clock.  Each type has
+ * its own header (money.h, recipient.h, code.h, wallet.h); the kept SPI
+ * plans of the hot paths are in spi_plans.h.
  */
 #ifndef PLUM_H
 #define PLUM_H
@@ -8,7 +10,6 @@
 #include "postgres.h"
 
 #include "fmgr.h"
-#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 /* plum's own SQLSTATEs (SPEC, section Errors) */
@@ -22,36 +23,24 @@
 #define ERRCODE_PLUM_INVALID_AMOUNT	MAKE_SQLSTATE('P','U','0','0','8')
 #define ERRCODE_PLUM_NOT_PERMITTED	MAKE_SQLSTATE('P','U','0','0','9')
 
-/* the largest number of decimals a currency may have (ISO 4217 uses 0-4) */
-#define PLUM_MAX_SCALE 4
-
 /*
- * plum.c: bumped whenever pg_type changes (a syscache invalidation), so the
- * C hot paths re-check their kept plans only then, not on every call
+ * Schemas.  The public one holds SPEC's functions and the types
+ * (plum.recipient, plum.wallet, plum.code, plum.catalog_item); the internal
+ * one holds the tables, sequences and helper functions.  Every SQL text in C
+ * names an internal object as PLUM_INTERNAL "name", and every look-up by
+ * name uses PLUM_INTERNAL_SCHEMA_NAME.  (plum 0.1.0 kept everything in
+ * schema plum; ALTER EXTENSION plum UPDATE moves the plumbing.)
  */
-extern uint64 plum_catalog_generation;
+#define PLUM_SCHEMA_NAME			"plum"
+#define PLUM_INTERNAL_SCHEMA_NAME	"plum_internal"
+#define PLUM_INTERNAL				PLUM_INTERNAL_SCHEMA_NAME "."
+
+/* the = operator of plum.recipient and plum.code (in pg_catalog since 0.2.0, so
+ * that it resolves whatever the search_path), schema-qualified for SQL text */
+#define PLUM_OP_EQ					"OPERATOR(pg_catalog.=)"
 
 /* guc.c: the one clock every plum function reads */
-extern void plum_guc_init(void);
-extern TimestampTz plum_now(void);
-
-/* money.c: exact numeric <-> int64 minor units */
-extern int64 plum_numeric_to_minor(Numeric amount, int scale, const char *what);
-extern Numeric plum_minor_to_numeric(int64 minor, int scale);
-extern char *plum_minor_to_cstring(int64 minor, int scale);
-extern void plum_check_positive(int64 minor, int scale, const char *what);
-
-/* code.c: plum.code, an int64 passed by value */
-#define DatumGetPlumCode(X)		DatumGetInt64(X)
-#define PlumCodeGetDatum(X)		Int64GetDatum(X)
-extern int64 plum_code_generate(void);
-extern void plum_code_fill(int64 *codes, int n);
-extern char *plum_code_to_cstring(int64 code);
-
-/* recipient.c: the normalised recipient (email or E.164 phone), a varlena */
-typedef struct varlena PlumRecipient;
-#define DatumGetPlumRecipientPP(X)	((PlumRecipient *) PG_DETOAST_DATUM_PACKED(X))
-#define PG_GETARG_PLUMRECIPIENT_PP(n) DatumGetPlumRecipientPP(PG_GETARG_DATUM(n))
-extern char *plum_recipient_cstring(PlumRecipient *r);
+extern void PlumGucInit(void);
+extern TimestampTz PlumNow(void);
 
 #endif							/* PLUM_H */

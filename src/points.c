@@ -2,153 +2,84 @@
  * points.c — the points hot path: redeem_points() and points_balance().
  *
  * A redemption is one locked read of the recipient's wallet row, FIFO
- * consumption in C (wallet.c), and one statement that writes the new wallet
+ * consumption in C (lots.c), and one statement that writes the new wallet
  * and the ledger row together.  Plans are prepared once per backend and
- * kept (SPI_keepplan); they are prepared again if the extension is
- * re-created (its schema gets a new OID).
+ * kept (spi_plans.c).
  */
 #include "plum.h"
+#include "money.h"
+#include "recipient.h"
+#include "spi_plans.h"
 #include "wallet.h"
 
-#include "access/htup_details.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "storage/itemptr.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "utils/syscache.h"
 
-/* the plans of this file, valid for one incarnation of schema plum */
-typedef struct PointsPlans
+/* the kept plans of this file */
+enum
 {
-	Oid			wallet_type;	/* OID of plum.wallet the plans were made for */
-	uint64		generation;		/* plum_catalog_generation when last checked */
-	SPIPlanPtr	lock_wallet;	/* ctid, lots of one wallet, FOR UPDATE */
-	SPIPlanPtr	read_wallet;	/* lots of one wallet */
-	SPIPlanPtr	company_scale;	/* scale of a company */
-	SPIPlanPtr	store;			/* new wallet + redemption ledger row */
-	SPIPlanPtr	record_expiry;	/* ledger row for lots dropped as expired */
-	SPIPlanPtr	next_entry;		/* nextval of the ledger's sequence */
-	SPIPlanPtr	claim_key;		/* plum.claim_key() */
-} PointsPlans;
+	PLAN_LOCK_WALLET,			/* ctid, lots of one wallet, FOR UPDATE */
+	PLAN_READ_WALLET,			/* lots of one wallet */
+	PLAN_COMPANY_SCALE,			/* scale of a company */
+	PLAN_STORE,					/* new wallet + redemption ledger row */
+	PLAN_RECORD_EXPIRY,			/* ledger row for lots dropped as expired */
+	PLAN_CLAIM_KEY				/* claim_key() */
+};
 
-static PointsPlans plans = {InvalidOid};
+static PlumPlans plans;
 
-/* OID of a type in schema plum, or InvalidOid */
-static Oid
-PlumType(Oid nsp, const char *name)
-{
-	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-						   CStringGetDatum(name), ObjectIdGetDatum(nsp));
-}
-
-/* Prepare a plan and keep it for the life of the backend */
-static SPIPlanPtr
-PreparePlan(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "plum: SPI_prepare failed for \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "plum: SPI_keepplan failed");
-	return plan;
-}
-
-/*
- * Make sure the plans exist for the current incarnation of the extension
- * (inside SPI_connect).  DROP EXTENSION may leave schema plum behind, but
- * its types always get new OIDs, so the wallet type's OID tells.
- */
+/* Prepare the plans of this file for the catalog given (PlansReady) */
 static void
-PreparePlans(void)
+PreparePlans(PlumPlans *p, const PlumCatalog *cat)
 {
-	Oid			nsp;
-	Oid			recipient_type;
-	Oid			wallet_type;
-
-	/* no type changed since the last check: the plans are current */
-	if (OidIsValid(plans.wallet_type) && plans.generation == plum_catalog_generation)
-		return;
-	nsp = get_namespace_oid("plum", false);
-	wallet_type = PlumType(nsp, "wallet");
-	if (OidIsValid(plans.wallet_type) && plans.wallet_type == wallet_type)
 	{
-		plans.generation = plum_catalog_generation;
-		return;
-	}
+		Oid			args[] = {INT8OID, cat->recipient_type};
 
-	/* the extension was (re)created: forget plans made for an older one */
-	if (OidIsValid(plans.wallet_type))
-	{
-		SPIPlanPtr *all[] = {&plans.lock_wallet, &plans.read_wallet, &plans.company_scale,
-		&plans.store, &plans.record_expiry, &plans.next_entry, &plans.claim_key};
-
-		for (int i = 0; i < lengthof(all); i++)
-		{
-			if (*all[i] != NULL)
-				SPI_freeplan(*all[i]);
-			*all[i] = NULL;
-		}
-		plans.wallet_type = InvalidOid;
-	}
-
-	recipient_type = PlumType(nsp, "recipient");
-	if (!OidIsValid(recipient_type) || !OidIsValid(wallet_type))
-		elog(ERROR, "plum: types plum.recipient and plum.wallet not found");
-
-	{
-		Oid			args[] = {INT8OID, recipient_type};
-
-		plans.lock_wallet = PreparePlan(
-			"SELECT ctid, lots FROM plum.account"
-			" WHERE company_id OPERATOR(pg_catalog.=) $1 AND recipient OPERATOR(plum.=) $2"
-			" FOR UPDATE", 2, args);
-		plans.read_wallet = PreparePlan(
-			"SELECT lots FROM plum.account"
-			" WHERE company_id OPERATOR(pg_catalog.=) $1 AND recipient OPERATOR(plum.=) $2",
-			2, args);
+		PlanKeep(p, PLAN_LOCK_WALLET,
+				 "SELECT ctid, lots FROM " PLUM_INTERNAL "account"
+				 " WHERE company_id OPERATOR(pg_catalog.=) $1 AND recipient " PLUM_OP_EQ " $2"
+				 " FOR UPDATE", 2, args);
+		PlanKeep(p, PLAN_READ_WALLET,
+				 "SELECT lots FROM " PLUM_INTERNAL "account"
+				 " WHERE company_id OPERATOR(pg_catalog.=) $1 AND recipient " PLUM_OP_EQ " $2",
+				 2, args);
 	}
 	{
 		Oid			args[] = {INT8OID};
 
-		plans.company_scale = PreparePlan(
-			"SELECT scale FROM plum.company WHERE company_id OPERATOR(pg_catalog.=) $1",
-			1, args);
+		PlanKeep(p, PLAN_COMPANY_SCALE,
+				 "SELECT scale FROM " PLUM_INTERNAL "company WHERE company_id OPERATOR(pg_catalog.=) $1",
+				 1, args);
 	}
 	{
-		/* $1 ctid, $2 new wallet, $3 entry id or NULL, $4 company, $5 at, $6 amount,
+		/* $1 ctid, $2 new wallet, $3 entry id, $4 company, $5 at, $6 amount,
 		 * $7 recipient, $8 reference, $9 idempotency key, $10 lots taken */
-		Oid			args[] = {TIDOID, wallet_type, INT8OID, INT8OID, TIMESTAMPTZOID,
-		NUMERICOID, recipient_type, TEXTOID, TEXTOID, wallet_type};
+		Oid			args[] = {TIDOID, cat->wallet_type, INT8OID, INT8OID, TIMESTAMPTZOID,
+		NUMERICOID, cat->recipient_type, TEXTOID, TEXTOID, cat->wallet_type};
 
-		plans.store = PreparePlan(
-			"WITH w AS (UPDATE plum.account SET lots = $2 WHERE ctid OPERATOR(pg_catalog.=) $1)"
-			" INSERT INTO plum.journal (entry_id, company_id, at, kind, amount, recipient,"
-			"   reference, idempotency_key, lots)"
-			" VALUES (COALESCE($3, pg_catalog.nextval('plum.journal_entry_id_seq'::pg_catalog.regclass)),"
-			"   $4, $5, 'redeem', $6, $7, $8, $9, $10)"
-			" RETURNING entry_id", 10, args);
+		PlanKeep(p, PLAN_STORE,
+				 "WITH w AS (UPDATE " PLUM_INTERNAL "account SET lots = $2 WHERE ctid OPERATOR(pg_catalog.=) $1)"
+				 " INSERT INTO " PLUM_INTERNAL "journal (entry_id, company_id, at, kind, amount, recipient,"
+				 "   reference, idempotency_key, lots)"
+				 " VALUES ($3, $4, $5, 'redeem', $6, $7, $8, $9, $10)"
+				 " RETURNING entry_id", 10, args);
 	}
 	{
-		Oid			args[] = {INT8OID, TIMESTAMPTZOID, NUMERICOID, recipient_type, wallet_type};
+		/* $1 entry id, $2 company, $3 at, $4 amount, $5 recipient, $6 lots expired */
+		Oid			args[] = {INT8OID, INT8OID, TIMESTAMPTZOID, NUMERICOID, cat->recipient_type,
+		cat->wallet_type};
 
-		plans.record_expiry = PreparePlan(
-			"INSERT INTO plum.journal (company_id, at, kind, amount, recipient, lots)"
-			" VALUES ($1, $2, 'expire', $3, $4, $5)", 5, args);
+		PlanKeep(p, PLAN_RECORD_EXPIRY,
+				 "INSERT INTO " PLUM_INTERNAL "journal (entry_id, company_id, at, kind, amount, recipient, lots)"
+				 " VALUES ($1, $2, $3, 'expire', $4, $5, $6)", 6, args);
 	}
-	plans.next_entry = PreparePlan(
-		"SELECT pg_catalog.nextval('plum.journal_entry_id_seq'::pg_catalog.regclass)", 0, NULL);
 	{
 		Oid			args[] = {INT8OID, TEXTOID, TEXTOID, INT8OID};
 
-		plans.claim_key = PreparePlan(
-			"SELECT plum.claim_key($1, $2, 'redeem_points', $3, $4)", 4, args);
+		PlanKeep(p, PLAN_CLAIM_KEY,
+				 "SELECT " PLUM_INTERNAL "claim_key($1, $2, 'redeem_points', $3, $4)", 4, args);
 	}
-	plans.wallet_type = wallet_type;
-	plans.generation = plum_catalog_generation;
 }
 
 /* Refuse a NULL argument with 22004 */
@@ -159,16 +90,6 @@ CheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not be null", name)));
-}
-
-/* Run a kept plan, checking the SPI result */
-static void
-RunPlan(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, int expected)
-{
-	int			rc = SPI_execute_plan(plan, values, nulls, read_only, 0);
-
-	if (rc != expected)
-		elog(ERROR, "plum: SPI_execute_plan returned %s", SPI_result_code_string(rc));
 }
 
 /* The first column of the first row of the last SPI result, or false when no row */
@@ -190,7 +111,7 @@ CompanyScale(int64 company_id)
 	Datum		values[1] = {Int64GetDatum(company_id)};
 	Datum		scale;
 
-	RunPlan(plans.company_scale, values, NULL, true, SPI_OK_SELECT);
+	PlanRun(&plans, PLAN_COMPANY_SCALE, values, NULL, true, SPI_OK_SELECT);
 	if (!FirstValue(1, &scale))
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_UNKNOWN),
@@ -207,9 +128,9 @@ ReportInsufficient(int64 live, int64 requested, int scale, PlumRecipient *recipi
 			(errcode(ERRCODE_PLUM_INSUFFICIENT),
 			 errmsg("insufficient points"),
 			 errdetail("The balance of %s is %s, requested %s.",
-					   plum_recipient_cstring(recipient),
-					   plum_minor_to_cstring(live, scale),
-					   plum_minor_to_cstring(requested, scale))));
+					   RecipientToCString(recipient),
+					   MinorToCString(live, scale),
+					   MinorToCString(requested, scale))));
 }
 
 PG_FUNCTION_INFO_V1(plum_redeem_points);
@@ -223,11 +144,10 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 	int64		company_id;
 	Datum		recipient;
 	Numeric		amount;
-	TimestampTz at = plum_now();
+	TimestampTz at = PlumNow();
 	int64		minor = 0;
 	int			scale = -1;
 	Datum		entry = (Datum) 0;
-	char		entry_null = 'n';
 	Datum		result;
 	PlumWallet *wallet;
 	PlumWallet *remaining;
@@ -244,7 +164,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 	amount = PG_GETARG_NUMERIC(2);
 
 	SPI_connect();
-	PreparePlans();
+	PlansReady(&plans, PreparePlans);
 
 	/* a keyed call claims its key first: a retry returns the first result */
 	if (!PG_ARGISNULL(4))
@@ -254,21 +174,18 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		char	   *arguments;
 
 		scale = CompanyScale(company_id);
-		minor = plum_numeric_to_minor(amount, scale, "amount");
-		plum_check_positive(minor, scale, "amount");
-		RunPlan(plans.next_entry, NULL, NULL, false, SPI_OK_SELECT);
-		(void) FirstValue(1, &entry);
-		entry_null = ' ';
+		minor = CheckAmount(amount, scale, "amount");
+		entry = Int64GetDatum(LedgerId());
 		arguments = psprintf("%s, %s, %s",
-							 plum_recipient_cstring(DatumGetPlumRecipientPP(recipient)),
-							 plum_minor_to_cstring(minor, scale),
+							 RecipientToCString(DatumGetPlumRecipientPP(recipient)),
+							 MinorToCString(minor, scale),
 							 PG_ARGISNULL(3) ? "NULL" :
 							 quote_literal_cstr(text_to_cstring(PG_GETARG_TEXT_PP(3))));
 		values[0] = Int64GetDatum(company_id);
 		values[1] = PG_GETARG_DATUM(4);
 		values[2] = CStringGetTextDatum(arguments);
 		values[3] = entry;
-		RunPlan(plans.claim_key, values, nulls, false, SPI_OK_SELECT);
+		PlanRun(&plans, PLAN_CLAIM_KEY, values, nulls, false, SPI_OK_SELECT);
 		if (FirstValue(1, &d))
 		{
 			SPI_finish();
@@ -280,7 +197,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 	{
 		Datum		values[2] = {Int64GetDatum(company_id), recipient};
 
-		RunPlan(plans.lock_wallet, values, NULL, false, SPI_OK_SELECT);
+		PlanRun(&plans, PLAN_LOCK_WALLET, values, NULL, false, SPI_OK_SELECT);
 	}
 	if (SPI_processed == 0)
 	{
@@ -288,8 +205,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		if (scale < 0)
 		{
 			scale = CompanyScale(company_id);
-			minor = plum_numeric_to_minor(amount, scale, "amount");
-			plum_check_positive(minor, scale, "amount");
+			minor = CheckAmount(amount, scale, "amount");
 		}
 		ReportInsufficient(0, minor, scale, DatumGetPlumRecipientPP(recipient));
 	}
@@ -300,12 +216,11 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 	if (scale < 0)
 	{
 		scale = wallet->scale;
-		minor = plum_numeric_to_minor(amount, scale, "amount");
-		plum_check_positive(minor, scale, "amount");
+		minor = CheckAmount(amount, scale, "amount");
 	}
 
-	if (!plum_wallet_consume(wallet, minor, at, &remaining, &taken, &expired))
-		ReportInsufficient(plum_wallet_live(wallet, at), minor, scale,
+	if (!WalletConsume(wallet, minor, at, &remaining, &taken, &expired))
+		ReportInsufficient(WalletLive(wallet, at), minor, scale,
 						   DatumGetPlumRecipientPP(recipient));
 
 	/* write the wallet and the ledger row in one statement */
@@ -315,18 +230,18 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 
 		values[0] = PointerGetDatum(&ctid);
 		values[1] = PointerGetDatum(remaining);
-		values[2] = entry;
-		nulls[2] = entry_null;
+		/* a keyed call drew its entry id before claiming the key */
+		values[2] = PG_ARGISNULL(4) ? Int64GetDatum(LedgerId()) : entry;
 		values[3] = Int64GetDatum(company_id);
 		values[4] = TimestampTzGetDatum(at);
-		values[5] = NumericGetDatum(plum_minor_to_numeric(minor, scale));
+		values[5] = NumericGetDatum(MinorToNumeric(minor, scale));
 		values[6] = recipient;
 		values[7] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
 		nulls[7] = PG_ARGISNULL(3) ? 'n' : ' ';
 		values[8] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
 		nulls[8] = PG_ARGISNULL(4) ? 'n' : ' ';
 		values[9] = PointerGetDatum(taken);
-		RunPlan(plans.store, values, nulls, false, SPI_OK_INSERT_RETURNING);
+		PlanRun(&plans, PLAN_STORE, values, nulls, false, SPI_OK_INSERT_RETURNING);
 		if (!FirstValue(1, &result))
 			elog(ERROR, "plum: redemption ledger row not written");
 	}
@@ -334,14 +249,15 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 	/* lots found expired on this write are breakage: record it */
 	if (expired->nlots > 0)
 	{
-		Datum		values[5];
+		Datum		values[6];
 
-		values[0] = Int64GetDatum(company_id);
-		values[1] = TimestampTzGetDatum(at);
-		values[2] = NumericGetDatum(plum_minor_to_numeric(plum_wallet_total(expired), scale));
-		values[3] = recipient;
-		values[4] = PointerGetDatum(expired);
-		RunPlan(plans.record_expiry, values, NULL, false, SPI_OK_INSERT);
+		values[0] = Int64GetDatum(LedgerId());
+		values[1] = Int64GetDatum(company_id);
+		values[2] = TimestampTzGetDatum(at);
+		values[3] = NumericGetDatum(MinorToNumeric(WalletTotal(expired), scale));
+		values[4] = recipient;
+		values[5] = PointerGetDatum(expired);
+		PlanRun(&plans, PLAN_RECORD_EXPIRY, values, NULL, false, SPI_OK_INSERT);
 	}
 
 	SPI_finish();
@@ -357,7 +273,7 @@ Datum
 plum_points_balance(PG_FUNCTION_ARGS)
 {
 	int64		company_id;
-	TimestampTz at = plum_now();
+	TimestampTz at = PlumNow();
 	int64		live = 0;
 	int			scale;
 	Datum		d;
@@ -367,22 +283,22 @@ plum_points_balance(PG_FUNCTION_ARGS)
 	company_id = PG_GETARG_INT64(0);
 
 	SPI_connect();
-	PreparePlans();
+	PlansReady(&plans, PreparePlans);
 	{
 		Datum		values[2] = {Int64GetDatum(company_id), PG_GETARG_DATUM(1)};
 
-		RunPlan(plans.read_wallet, values, NULL, true, SPI_OK_SELECT);
+		PlanRun(&plans, PLAN_READ_WALLET, values, NULL, true, SPI_OK_SELECT);
 	}
 	if (FirstValue(1, &d))
 	{
 		PlumWallet *wallet = DatumGetPlumWalletP(d);
 
 		scale = wallet->scale;
-		live = plum_wallet_live(wallet, at);
+		live = WalletLive(wallet, at);
 	}
 	else
 		scale = CompanyScale(company_id);
 	SPI_finish();
 
-	PG_RETURN_NUMERIC(plum_minor_to_numeric(live, scale));
+	PG_RETURN_NUMERIC(MinorToNumeric(live, scale));
 }

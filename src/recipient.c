@@ -16,7 +16,7 @@
  * because a binary value is expected to be the exact output of
  * recipient_send.
  */
-#include "plum.h"
+#include "recipient.h"
 
 #include "common/hashfn.h"
 #include "libpq/pqformat.h"
@@ -375,7 +375,7 @@ NormaliseRecipient(const char *str)
 
 /* Return a palloc'd NUL-terminated copy of the normalised recipient */
 char *
-plum_recipient_cstring(PlumRecipient *r)
+RecipientToCString(PlumRecipient *r)
 {
 	return text_to_cstring((text *) r);
 }
@@ -397,7 +397,7 @@ plum_recipient_out(PG_FUNCTION_ARGS)
 {
 	PlumRecipient *r = PG_GETARG_PLUMRECIPIENT_PP(0);
 
-	PG_RETURN_CSTRING(plum_recipient_cstring(r));
+	PG_RETURN_CSTRING(RecipientToCString(r));
 }
 
 PG_FUNCTION_INFO_V1(plum_recipient_recv);
@@ -424,7 +424,7 @@ plum_recipient_recv(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid external recipient value"),
 				 errdetail("The binary form must be normalised: received \"%s\", expected \"%s\".",
-						   str, plum_recipient_cstring(result)),
+						   str, RecipientToCString(result)),
 				 errhint("Send the output of recipient_send, or use the text format.")));
 	PG_RETURN_POINTER(result);
 }
@@ -444,7 +444,7 @@ plum_recipient_send(PG_FUNCTION_ARGS)
 
 /* Compare two recipients byte-wise: memcmp, then length */
 static int
-recipient_cmp_internal(PlumRecipient *a, PlumRecipient *b)
+RecipientCmp(PlumRecipient *a, PlumRecipient *b)
 {
 	int			alen = VARSIZE_ANY_EXHDR(a);
 	int			blen = VARSIZE_ANY_EXHDR(b);
@@ -460,11 +460,11 @@ recipient_cmp_internal(PlumRecipient *a, PlumRecipient *b)
 
 /* Compare arguments 0 and 1 of fcinfo, freeing detoasted copies */
 static int
-recipient_cmp_args(FunctionCallInfo fcinfo)
+RecipientCmpArgs(FunctionCallInfo fcinfo)
 {
 	PlumRecipient *a = PG_GETARG_PLUMRECIPIENT_PP(0);
 	PlumRecipient *b = PG_GETARG_PLUMRECIPIENT_PP(1);
-	int			cmp = recipient_cmp_internal(a, b);
+	int			cmp = RecipientCmp(a, b);
 
 	PG_FREE_IF_COPY(a, 0);
 	PG_FREE_IF_COPY(b, 1);
@@ -476,7 +476,7 @@ PG_FUNCTION_INFO_V1(plum_recipient_eq);
 Datum
 plum_recipient_eq(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(recipient_cmp_args(fcinfo) == 0);
+	PG_RETURN_BOOL(RecipientCmpArgs(fcinfo) == 0);
 }
 
 PG_FUNCTION_INFO_V1(plum_recipient_ne);
@@ -484,7 +484,7 @@ PG_FUNCTION_INFO_V1(plum_recipient_ne);
 Datum
 plum_recipient_ne(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(recipient_cmp_args(fcinfo) != 0);
+	PG_RETURN_BOOL(RecipientCmpArgs(fcinfo) != 0);
 }
 
 PG_FUNCTION_INFO_V1(plum_recipient_lt);
@@ -492,7 +492,7 @@ PG_FUNCTION_INFO_V1(plum_recipient_lt);
 Datum
 plum_recipient_lt(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(recipient_cmp_args(fcinfo) < 0);
+	PG_RETURN_BOOL(RecipientCmpArgs(fcinfo) < 0);
 }
 
 PG_FUNCTION_INFO_V1(plum_recipient_le);
@@ -500,7 +500,7 @@ PG_FUNCTION_INFO_V1(plum_recipient_le);
 Datum
 plum_recipient_le(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(recipient_cmp_args(fcinfo) <= 0);
+	PG_RETURN_BOOL(RecipientCmpArgs(fcinfo) <= 0);
 }
 
 PG_FUNCTION_INFO_V1(plum_recipient_gt);
@@ -508,7 +508,7 @@ PG_FUNCTION_INFO_V1(plum_recipient_gt);
 Datum
 plum_recipient_gt(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(recipient_cmp_args(fcinfo) > 0);
+	PG_RETURN_BOOL(RecipientCmpArgs(fcinfo) > 0);
 }
 
 PG_FUNCTION_INFO_V1(plum_recipient_ge);
@@ -516,7 +516,7 @@ PG_FUNCTION_INFO_V1(plum_recipient_ge);
 Datum
 plum_recipient_ge(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(recipient_cmp_args(fcinfo) >= 0);
+	PG_RETURN_BOOL(RecipientCmpArgs(fcinfo) >= 0);
 }
 
 PG_FUNCTION_INFO_V1(plum_recipient_cmp);
@@ -524,7 +524,7 @@ PG_FUNCTION_INFO_V1(plum_recipient_cmp);
 Datum
 plum_recipient_cmp(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(recipient_cmp_args(fcinfo));
+	PG_RETURN_INT32(RecipientCmpArgs(fcinfo));
 }
 
 PG_FUNCTION_INFO_V1(plum_recipient_hash);

@@ -1,9 +1,11 @@
 /*
- * wallet.h — plum.wallet, a recipient's live points lots packed in one varlena.
+ * wallet.h — plum.wallet, a recipient's live points lots packed in one varlena:
+ * the lot algebra (lots.c), the type's I/O and validation (wallet.c) and the
+ * SQL functions over wallets (wallet_sql.c).
  *
  * A wallet is an array of lots ordered for FIFO consumption: by issued_at,
  * then lot_id.  Amounts are int64 in the currency's minor units (scale
- * decimals).  Invariants of a stored wallet (checked by wallet_in/recv):
+ * decimals).  Invariants of a stored wallet (checked by wallet_in/recv, CheckWallet()):
  *   - 0 <= scale <= PLUM_MAX_SCALE, flags == 0, nlots >= 0
  *   - lots sorted by (issued_at, lot_id), lot_ids unique and > 0
  *   - 0 < remaining <= amount for every lot; issued_at < expires_at
@@ -22,6 +24,9 @@
 #define PLUM_WALLET_H
 
 #include "plum.h"
+#include "money.h"
+
+#include "utils/memutils.h"
 
 typedef struct PlumLot
 {
@@ -47,17 +52,59 @@ typedef struct PlumWallet
 #define PG_GETARG_PLUMWALLET_P(n) DatumGetPlumWalletP(PG_GETARG_DATUM(n))
 #define PG_RETURN_PLUMWALLET_P(x) PG_RETURN_POINTER(x)
 
+/* the most lots a wallet can hold: its size must stay under MaxAllocSize */
+#define PLUM_WALLET_MAX_LOTS \
+	((int) ((MaxAllocSize - offsetof(PlumWallet, lots)) / sizeof(PlumLot)))
+
+/* a key of a lot (a position or a time) and where it came from, for sorting */
+typedef struct KeyIndex
+{
+	int64		key;
+	int			index;
+} KeyIndex;
+
+/* qsort comparator for KeyIndex: key, then index (lots.c) */
+extern int	KeyIndexCmp(const void *a, const void *b);
+
+/* FIFO order: issued_at, then lot_id */
+static inline int
+LotFifoCmp(const PlumLot *a, const PlumLot *b)
+{
+	if (a->issued_at != b->issued_at)
+		return a->issued_at < b->issued_at ? -1 : 1;
+	if (a->lot_id != b->lot_id)
+		return a->lot_id < b->lot_id ? -1 : 1;
+	return 0;
+}
+
+/* Seal a wallet built in place: its size follows nlots */
+static inline PlumWallet *
+WalletFinish(PlumWallet *w)
+{
+	SET_VARSIZE(w, PLUM_WALLET_SIZE(w->nlots));
+	return w;
+}
+
+/* room for n + extra lots, or an error (54000) when a wallet cannot hold that many (lots.c) */
+extern int	WalletCapacity(int n, int extra);
+
+/* refuse two wallets of different scales with 22023 (lots.c) */
+extern void WalletCheckSameScale(const PlumWallet *a, const PlumWallet *b);
+
+/* an instant as ISO 8601 in UTC, as the text form writes it, for messages (wallet.c) */
+extern char *IsoTimestampCString(TimestampTz ts);
+
 /* an empty wallet of the given scale with room for nlots (nlots set to 0) */
-extern PlumWallet *plum_wallet_new(int scale, int capacity);
+extern PlumWallet *WalletNew(int scale, int capacity);
 
 /* sum of remaining over lots with expires_at > at (the live balance) */
-extern int64 plum_wallet_live(const PlumWallet *w, TimestampTz at);
+extern int64 WalletLive(const PlumWallet *w, TimestampTz at);
 
 /* sum of remaining over all lots, expired or not */
-extern int64 plum_wallet_total(const PlumWallet *w);
+extern int64 WalletTotal(const PlumWallet *w);
 
 /* earliest expires_at > at among lots with remaining > 0; false if none */
-extern bool plum_wallet_next_expiry(const PlumWallet *w, TimestampTz at,
+extern bool WalletNextExpiry(const PlumWallet *w, TimestampTz at,
 									TimestampTz *next);
 
 /*
@@ -67,7 +114,7 @@ extern bool plum_wallet_next_expiry(const PlumWallet *w, TimestampTz at,
  * Drops empty and expired lots (as of at); those expired are returned in
  * *expired (never NULL on return; an empty wallet when none).
  */
-extern PlumWallet *plum_wallet_add(const PlumWallet *w, const PlumLot *lot,
+extern PlumWallet *WalletAdd(const PlumWallet *w, const PlumLot *lot,
 								   TimestampTz at, PlumWallet **expired);
 
 /*
@@ -78,7 +125,7 @@ extern PlumWallet *plum_wallet_add(const PlumWallet *w, const PlumLot *lot,
  * expires_at, amount = the lot's amount, remaining = the portion taken, in
  * FIFO order) and *expired (expired lots dropped by this write).
  */
-extern bool plum_wallet_consume(const PlumWallet *w, int64 amount,
+extern bool WalletConsume(const PlumWallet *w, int64 amount,
 								TimestampTz at, PlumWallet **result,
 								PlumWallet **taken, PlumWallet **expired);
 
@@ -87,7 +134,7 @@ extern bool plum_wallet_consume(const PlumWallet *w, int64 amount,
  * been given back: reversals restore the lots with the latest expires_at
  * first, so already_reversed is removed from the latest-expiring end.
  */
-extern PlumWallet *plum_wallet_reversible(const PlumWallet *taken,
+extern PlumWallet *WalletReversible(const PlumWallet *taken,
 										  int64 already_reversed);
 
 /*
@@ -99,14 +146,14 @@ extern PlumWallet *plum_wallet_reversible(const PlumWallet *taken,
  * come back in *expired.  *restored holds every portion given back.
  * The caller has checked amount <= reversible total.
  */
-extern PlumWallet *plum_wallet_restore(const PlumWallet *w,
+extern PlumWallet *WalletRestore(const PlumWallet *w,
 									   const PlumWallet *taken,
 									   int64 already_reversed, int64 amount,
 									   TimestampTz at, PlumWallet **restored,
 									   PlumWallet **expired);
 
 /* the live part of w (expired and empty lots dropped); expired part in *expired */
-extern PlumWallet *plum_wallet_split_expired(const PlumWallet *w, TimestampTz at,
+extern PlumWallet *WalletSplitExpired(const PlumWallet *w, TimestampTz at,
 											 PlumWallet **expired);
 
 #endif							/* PLUM_WALLET_H */

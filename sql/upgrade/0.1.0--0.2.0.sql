@@ -140,6 +140,15 @@ ALTER FUNCTION plum.code_sortsupport(internal) SET SCHEMA plum_internal;
 ALTER FUNCTION plum.code_hash(plum.code) SET SCHEMA plum_internal;
 ALTER FUNCTION plum.code_hash_extended(plum.code, bigint) SET SCHEMA plum_internal;
 
+-- wallet_next_expiry's C symbol is plum_wallet_next_expiry since 0.2.0 (C names follow SQL names;
+-- src/compat.c keeps the old one for 0.1.0's script). The generated column
+-- plum_internal.account.next_expiry uses the function, so it cannot be dropped and re-created: it
+-- is replaced in place. CREATE OR REPLACE is safe here: the function is this extension's own
+-- member, and PostgreSQL refuses to replace an object that the extension does not own.
+CREATE OR REPLACE FUNCTION plum_internal.wallet_next_expiry(w plum.wallet, at timestamptz) RETURNS timestamptz
+	AS 'MODULE_PATHNAME', 'plum_wallet_next_expiry'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 -- 3. Comparison operators resolve whatever the search_path: they move to pg_catalog.
 ALTER OPERATOR plum.= (plum.recipient, plum.recipient) SET SCHEMA pg_catalog;
 ALTER OPERATOR plum.<> (plum.recipient, plum.recipient) SET SCHEMA pg_catalog;

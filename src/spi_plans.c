@@ -1,0 +1,155 @@
+/*
+ * spi_plans.c — the kept SPI plans of the C hot paths, the catalog facts
+ * they are made for, and ledger ids (see spi_plans.h).
+ *
+ * A pg_type invalidation bumps generation; only then does PlumCatalogGet()
+ * look the extension's objects up again, and only if one of their OIDs
+ * changed (the extension was re-created) does the incarnation change, which
+ * makes every hot path free its plans and prepare them again.
+ */
+#include "spi_plans.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+/* bumped on every pg_type invalidation */
+static uint64 generation = 1;
+
+/* the generation catalog was looked up in; 0: never */
+static uint64 catalog_generation = 0;
+
+static PlumCatalog catalog;
+
+/* A type was created, changed or dropped: the catalog must be looked up again */
+static void
+TypesInvalidated(Datum arg, int cacheid, uint32 hashvalue)
+{
+	generation++;
+}
+
+/* Register the pg_type invalidation callback (once per backend, from _PG_init) */
+void
+SpiPlansInit(void)
+{
+	CacheRegisterSyscacheCallback(TYPEOID, TypesInvalidated, (Datum) 0);
+}
+
+/* OID of the type name in schema nsp, or an internal error */
+static Oid
+TypeOid(Oid nsp, const char *name)
+{
+	Oid			type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									   CStringGetDatum(name), ObjectIdGetDatum(nsp));
+
+	if (!OidIsValid(type))
+		elog(ERROR, "plum: type %s.%s not found", PLUM_SCHEMA_NAME, name);
+	return type;
+}
+
+/* Whether two catalogs name the same objects */
+static bool
+SameObjects(const PlumCatalog *a, const PlumCatalog *b)
+{
+	return a->recipient_type == b->recipient_type && a->wallet_type == b->wallet_type &&
+		a->code_type == b->code_type && a->code_array_type == b->code_array_type &&
+		a->ledger_seq == b->ledger_seq;
+}
+
+/* The catalog facts of the installed extension, looked up only after a pg_type invalidation */
+const PlumCatalog *
+PlumCatalogGet(void)
+{
+	uint64		gen = generation;
+	PlumCatalog found;
+	Oid			nsp;
+	Oid			internal;
+
+	if (likely(catalog_generation == gen))
+		return &catalog;
+
+	memset(&found, 0, sizeof(found));
+	nsp = get_namespace_oid(PLUM_SCHEMA_NAME, false);
+	internal = get_namespace_oid(PLUM_INTERNAL_SCHEMA_NAME, false);
+	found.recipient_type = TypeOid(nsp, "recipient");
+	found.wallet_type = TypeOid(nsp, "wallet");
+	found.code_type = TypeOid(nsp, "code");
+	found.code_array_type = get_array_type(found.code_type);
+	if (!OidIsValid(found.code_array_type))
+		elog(ERROR, "plum: type %s.code[] not found", PLUM_SCHEMA_NAME);
+	get_typlenbyvalalign(found.code_type, &found.code_len, &found.code_byval,
+						 &found.code_align);
+	found.ledger_seq = get_relname_relid(PLUM_LEDGER_SEQ_NAME, internal);
+	if (!OidIsValid(found.ledger_seq))
+		elog(ERROR, "plum: sequence %s not found", PLUM_INTERNAL PLUM_LEDGER_SEQ_NAME);
+
+	/* the same objects as before: the plans made for them stay valid */
+	found.incarnation = catalog.incarnation;
+	if (!SameObjects(&found, &catalog))
+		found.incarnation = catalog.incarnation + 1;
+	catalog = found;
+	catalog_generation = gen;
+	return &catalog;
+}
+
+/* Make sure plans exist for the current incarnation of the extension (inside SPI_connect) */
+void
+PlansReady(PlumPlans *plans, PlumPlansPrepare prepare)
+{
+	const PlumCatalog *current = PlumCatalogGet();
+
+	if (likely(plans->incarnation == current->incarnation))
+		return;
+
+	/* the extension was (re)created: forget plans made for an older one */
+	for (int i = 0; i < PLUM_MAX_PLANS; i++)
+	{
+		if (plans->plan[i] != NULL)
+			SPI_freeplan(plans->plan[i]);
+		plans->plan[i] = NULL;
+	}
+	plans->incarnation = 0;
+	prepare(plans, current);
+	plans->incarnation = current->incarnation;
+}
+
+/*
+ * Prepare a generic plan and keep it for the life of the backend.  Generic:
+ * the plan cache would otherwise plan the first calls again (and every call
+ * whose arrays' real length makes a custom plan look cheaper).
+ */
+void
+PlanKeep(PlumPlans *plans, int which, const char *sql, int nargs, const Oid *argtypes)
+{
+	SPIPlanPtr	plan;
+
+	Assert(which >= 0 && which < PLUM_MAX_PLANS && plans->plan[which] == NULL);
+	plan = SPI_prepare_cursor(sql, nargs, (Oid *) argtypes, CURSOR_OPT_GENERIC_PLAN);
+	if (plan == NULL)
+		elog(ERROR, "plum: SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "plum: SPI_keepplan failed");
+	plans->plan[which] = plan;
+}
+
+/* Run a kept plan, checking the SPI result */
+void
+PlanRun(PlumPlans *plans, int which, Datum *values, const char *nulls, bool read_only,
+		int expected)
+{
+	int			rc = SPI_execute_plan(plans->plan[which], values, nulls, read_only, 0);
+
+	if (rc != expected)
+		elog(ERROR, "plum: SPI_execute_plan returned %s", SPI_result_code_string(rc));
+}
+
+/* A new ledger entry id, drawn from the ledger's sequence */
+int64
+LedgerId(void)
+{
+	return nextval_internal(PlumCatalogGet()->ledger_seq, true);
+}
