@@ -1,4 +1,5 @@
--- demo/demo.sql — a year of plum in one company, then the reports a DBA reads.
+-- demo/demo.sql — a year of plum in one company (points), then gift codes, reward links and the
+-- outbox in January, then the reports a DBA reads.
 --
 -- Run by demo/run in the database plum_demo, as a superuser (it moves plum's
 -- clock with plum.now).  Everything goes through plum's SQL API; the demo's
@@ -21,7 +22,7 @@ SELECT setseed(0.2025) \gset
 
 \echo
 \echo '================================================================'
-\echo ' plum demo: one company, ':recipients' recipients, a year of points'
+\echo ' plum demo: one company, ':recipients' recipients: a year of points, then gift codes, reward links and the outbox'
 \echo '================================================================'
 
 DROP SCHEMA IF EXISTS plum_demo_play CASCADE;
@@ -281,22 +282,139 @@ ORDER BY date_trunc('month', at) NULLS LAST;
 
 -- ---------------------------------------------------------------------------
 \echo
-\echo '== 8. The ledger by kind, and conservation'
+\echo '== 8. Gift codes: a new-year campaign of bearer codes with a curated catalog (2026-01-02)'
+SET plum.now = '2026-01-02 09:00:00+00';
+SELECT plum.create_points(:sales, 20000) AS sales_pool \gset
+SELECT plum.create_campaign(:sales, 'New-year gift cards', 'codes', '2026-03-31 23:59:59+00') AS gift \gset
+SELECT plum.add_item(:company, 'gift_card', 'Burger Barn', 'Burger Barn card', 'food', min_value => 5, max_value => 200) AS burger \gset
+SELECT plum.add_item(:company, 'gift_card', 'Pizza Planet', 'Pizza Planet card', 'food', min_value => 5, max_value => 200) AS pizza \gset
+SELECT plum.add_item(:company, 'experience', 'Starlight', 'Cinema night for two', 'leisure', price => 25) AS cinema \gset
+SELECT plum.add_item(:company, 'charity', 'Red Cross', 'Donation', 'charity', min_value => 1, max_value => 1000) AS charity \gset
+-- a food-delivery client does not show its competitor's cards
+SELECT plum.curate(:gift, false, brand => 'Pizza Planet') \gset
+\echo '   the campaign''s curated catalog (campaign_catalog): Pizza Planet is excluded'
+SELECT item_id, kind, brand, name, category, price, min_value, max_value FROM plum.campaign_catalog(:gift) ORDER BY item_id;
+
+SELECT count(*) AS issued FROM plum.issue_codes(:sales, :gift, 50, 200) \gset
+\echo '   ':issued' codes of 50.00 issued from the sales pool; the pool now:'
+SELECT admin_id, email, pool FROM plum.admins WHERE admin_id = :sales;
+
+CREATE TABLE plum_demo_play.codes AS
+	SELECT row_number() OVER (ORDER BY code) AS n, code FROM plum.codes WHERE campaign_id = :gift;
+-- three codes by email, one on screen as a QR code: each message is rendered now, in the outbox
+SELECT count(plum.distribute(:sales, 'email', r, 'Hello {{name}}, here is {{amount}} to spend: {{code}} (valid until {{expires_at}}).',
+		codes => ARRAY[c.code], vars => jsonb_build_object('name', initcap(split_part(r::text, '@', 1))))) AS emailed
+	FROM plum_demo_play.codes c JOIN plum_demo_play.recipients p ON p.n = c.n * 4 + 2 WHERE c.n <= 3 \gset
+SELECT plum.distribute(:sales, 'qr', 'kiosk-7', 'Scan me: {{code}}', codes => ARRAY[code]) AS qr_delivery
+	FROM plum_demo_play.codes WHERE n = 4 \gset
+\echo '   the messages as queued (plum.deliveries):'
+SELECT delivery_id, channel, destination, message, has_qr FROM plum.deliveries
+	WHERE company_id = :company AND reward = 'codes' ORDER BY delivery_id;
+
+SELECT code AS c1 FROM plum_demo_play.codes WHERE n = 1 \gset
+SELECT code AS c2 FROM plum_demo_play.codes WHERE n = 2 \gset
+SET plum.now = '2026-01-09 19:30:00+00';
+\echo '   a checkout of 65.00 at Burger Barn paid with two codes: the first drained, the second partly'
+SELECT code, applied, remaining FROM plum.redeem_codes(ARRAY[:'c1', :'c2']::plum.code[], 65.00, :burger, 'order-burger-1001');
+\echo '   the rest of the second code, for an item outside the curated catalog, is refused (PU007) and nothing changes:'
+\set ON_ERROR_STOP off
+SELECT * FROM plum.redeem_codes(ARRAY[:'c2']::plum.code[], 10, :pizza, 'order-pizza-7');
+\set ON_ERROR_STOP on
+SELECT plum.code_balance(:'c2') AS "balance left on the second code";
+
+\echo '   50 codes never handed out go back to the pool (cancel_codes), the rest stay:'
+SELECT plum.cancel_codes(:sales, ARRAY(SELECT code FROM plum_demo_play.codes WHERE n > 150)) AS returned_to_pool;
+SELECT state, count(*) AS codes, sum(balance) AS balance FROM plum.codes WHERE campaign_id = :gift GROUP BY state ORDER BY state;
+
+-- ---------------------------------------------------------------------------
+\echo
+\echo '== 9. Reward links: one click, full value, billed only when redeemed (2026-01-12)'
+SET plum.now = '2026-01-12 10:00:00+00';
+SELECT plum.create_campaign(:hr, 'Thank-you links', 'links', '2026-02-28 23:59:59+00') AS thanks \gset
+SELECT plum.curate(:thanks, true, category => 'leisure') \gset
+SELECT plum.curate(:thanks, true, category => 'charity') \gset
+\echo '   the catalog of the links campaign (include rules: leisure and charity):'
+SELECT item_id, brand, name, price, min_value, max_value FROM plum.campaign_catalog(:thanks) ORDER BY item_id;
+CREATE TABLE plum_demo_play.links AS
+	SELECT p.n, p.r, plum.create_link(:hr, :thanks, 25, p.r) AS token
+	FROM plum_demo_play.recipients p WHERE p.n BETWEEN 1 AND 20;
+\echo '   20 links of 25.00 created: nothing billed, no pool touched'
+SELECT count(*) AS billing_rows FROM plum.billing WHERE company_id = :company;
+SELECT count(plum.distribute(:hr, CASE WHEN n % 2 = 0 THEN 'sms' ELSE 'whatsapp' END, r,
+		'Thank you! Pick your reward: {{link}}', link => token, vars => '{"link_base": "https://rewards.demo.test/l/"}')) AS texted
+	FROM plum_demo_play.links WHERE r::text LIKE '+%' AND n <= 8 \gset
+\echo '   ':texted' of them sent by SMS or WhatsApp to the recipients with a phone number'
+SET plum.now = '2026-01-14 12:00:00+00';
+SELECT count(plum.redeem_link(token, CASE WHEN n % 3 = 0 THEN :charity ELSE :cinema END, 'thanks-' || n)) AS redeemed
+	FROM plum_demo_play.links WHERE n <= 12;
+SELECT token AS used FROM plum_demo_play.links WHERE n = 1 \gset
+\echo '   the same link clicked twice is refused (PU003):'
+\set ON_ERROR_STOP off
+SELECT plum.redeem_link(:'used', :cinema, 'thanks-again');
+\set ON_ERROR_STOP on
+SELECT count(*) AS cancelled FROM (SELECT plum.cancel_link(:hr, token) FROM plum_demo_play.links WHERE n IN (19, 20)) AS c;
+SELECT state, count(*) AS links, sum(value) AS value FROM plum.links WHERE campaign_id = :thanks GROUP BY state ORDER BY state;
+\echo '   billed: exactly the redeemed links, once each (plum.billing)'
+SELECT kind, count(*) AS rows, sum(amount) AS billed FROM plum.billing WHERE company_id = :company GROUP BY kind;
+
+-- ---------------------------------------------------------------------------
+\echo
+\echo '== 10. The outbox: a scheduled grant, senders, retries, expiry reminders (2026-01-15 .. 2026-02-01)'
+SET plum.now = '2026-01-15 08:00:00+00';
+SELECT r AS star FROM plum_demo_play.recipients WHERE n = 7 \gset
+SELECT plum.distribute(:hr, 'email', :'star', 'Happy work anniversary, {{name}}! {{amount}} in points, valid until {{expires_at}}.',
+		points => 150, recipient => :'star', send_at => '2026-02-01 09:00:00+00', vars => '{"name": "Sam"}') AS scheduled \gset
+\echo '   scheduled for 2026-02-01: its value is reserved from the pool now, the lot is created when it is sent'
+SELECT delivery_id, channel, send_at, reserved FROM plum.scheduled_deliveries WHERE company_id = :company;
+SELECT plum.queue_expiry_reminders(:company, '30 days', 'email',
+	'Your {{amount}} expire on {{expires_at}}: spend them at {{company}}.') AS reminders_queued;
+\echo '   the queue by channel and state (plum.delivery_queue):'
+SELECT channel, state, deliveries, claimable FROM plum.delivery_queue WHERE company_id = :company ORDER BY channel, state;
+-- a sender drains the email queue (demo/sender.sh is a complete one); one message bounces back as failed
+SELECT count(*) AS claimed FROM plum.claim_deliveries('email', 'demo-sender', 1000) AS c \gset
+\echo '   the sender claimed ':claimed' email deliveries (FOR UPDATE SKIP LOCKED, under a lease) and reports them'
+SELECT min(delivery_id) AS unlucky FROM plum.deliveries WHERE company_id = :company AND state = 'claimed' \gset
+SELECT plum.report_delivery(:unlucky, 'demo-sender', 'failed', 'smtp 451: try again later') AS outcome;
+SELECT plum.report_deliveries(ARRAY(SELECT delivery_id FROM plum.deliveries
+	WHERE company_id = :company AND state = 'claimed' AND claimed_by = 'demo-sender'), 'demo-sender', 'sent') AS reported_sent;
+SET plum.now = '2026-02-01 09:01:00+00';
+SELECT plum.release_deliveries() AS released;
+\echo '   after the release (pg_cron runs it every minute): the grant is a lot now, its validity starts today'
+SELECT lot_id, issued_at, expires_at, remaining FROM plum.point_lots WHERE company_id = :company AND recipient = :'star'
+	AND issued_at = '2026-02-01 09:01:00+00';
+SELECT state, count(*) AS deliveries FROM plum.deliveries WHERE company_id = :company GROUP BY state ORDER BY state;
+\echo '   being retried (plum.delivery_failures):'
+SELECT delivery_id, channel, attempts, last_error, retry_at FROM plum.delivery_failures WHERE company_id = :company;
+
+-- ---------------------------------------------------------------------------
+\echo
+\echo '== 11. The ledger by kind, what is owed (plum.ledger.delta), and conservation'
 SELECT kind, count(*) AS entries, sum(amount) AS amount
 FROM plum.ledger WHERE company_id = :company
 GROUP BY kind ORDER BY array_position(ARRAY['create', 'give', 'redeem', 'restore', 'expire'], kind), kind;
 
+\echo '   what is owed, as a plain sum of the signed delta per holder, against the live views'
+SELECT l.holder, l.owed,
+	CASE l.holder WHEN 'wallet' THEN (SELECT sum(balance) FROM plum.wallets WHERE company_id = :company)
+		WHEN 'codes' THEN (SELECT sum(balance) FROM plum.codes WHERE company_id = :company)
+		WHEN 'link' THEN (SELECT coalesce(sum(value), 0) FROM plum.links WHERE company_id = :company AND state = 'active') END AS "in the views"
+FROM (SELECT holder, sum(delta) AS owed FROM plum.ledger WHERE company_id = :company AND holder <> 'pool' GROUP BY holder) AS l
+ORDER BY l.holder;
+
 WITH l AS (
 	SELECT coalesce(sum(amount) FILTER (WHERE kind = 'create'), 0) AS created,
 	       coalesce(sum(amount) FILTER (WHERE kind = 'give'), 0) AS given,
+	       coalesce(sum(amount) FILTER (WHERE kind = 'code_issue'), 0) - coalesce(sum(amount) FILTER (WHERE kind = 'code_cancel'), 0) AS codes,
+	       coalesce(sum(amount) FILTER (WHERE kind = 'reserve'), 0) - coalesce(sum(amount) FILTER (WHERE kind = 'unreserve'), 0) AS reserved,
 	       coalesce(sum(amount) FILTER (WHERE kind = 'redeem'), 0) AS redeemed,
 	       coalesce(sum(amount) FILTER (WHERE kind = 'expire'), 0) AS expired,
 	       coalesce(sum(amount) FILTER (WHERE kind = 'restore'), 0) AS restored
 	FROM plum.ledger WHERE company_id = :company),
 p AS (SELECT coalesce(sum(pool), 0) AS pools FROM plum.admins WHERE company_id = :company),
 w AS (SELECT coalesce(sum(balance), 0) AS live FROM plum.wallets WHERE company_id = :company)
-SELECT format('created %s = pools %s + given %s', created, pools, given) AS "created = pool + given",
-       created = pools + given AS holds
+SELECT format('created %s = pools %s + points given %s + codes issued net of cancellations %s + reserved %s',
+		created, pools, given, codes, reserved) AS "conservation",
+       created = pools + given + codes + reserved AS holds
 FROM l, p
 UNION ALL
 SELECT format('given %s = live %s + redeemed %s + expired %s - restored %s', given, live, redeemed, expired, restored),
@@ -305,7 +423,7 @@ FROM l, w;
 
 -- ---------------------------------------------------------------------------
 \echo
-\echo '== 9. SELECT * FROM plum.verify()'
+\echo '== 12. SELECT * FROM plum.verify()'
 SELECT count(*) = 0 AS consistent FROM plum.verify() \gset
 \if :consistent
 \echo 'verify(): consistent'
