@@ -8,7 +8,8 @@ OBJS         = src/plum.o src/guc.o src/spi_plans.o src/money.o src/recipient.o 
 # The install script is assembled from one file per area, in name order; the upgrade script
 # from 0.1.0 is sql/upgrade/0.1.0--0.2.0.sql (state dropped and moved), then every block of state
 # marked "-- @new-in 0.2.0" ... "-- @end", then the code part (below the line "-- @api") of every
-# area file. plum--0.1.0.sql is the released 0.1.0 script,
+# area file, then sql/upgrade/0.1.0--0.2.0.post.sql if there is one (data backfills that need the
+# new code). plum--0.1.0.sql is the released 0.1.0 script,
 # kept as shipped.
 DATA_built   = plum--$(EXTVERSION).sql plum--0.1.0--$(EXTVERSION).sql
 DATA         = plum--0.1.0.sql
@@ -35,10 +36,12 @@ include $(PGXS)
 plum--$(EXTVERSION).sql: $(SQL_SOURCES)
 	cat $^ > $@
 
-plum--0.1.0--$(EXTVERSION).sql: $(srcdir)/sql/upgrade/0.1.0--$(EXTVERSION).sql $(SQL_SOURCES)
+UPGRADE_POST = $(wildcard $(srcdir)/sql/upgrade/0.1.0--$(EXTVERSION).post.sql)
+plum--0.1.0--$(EXTVERSION).sql: $(srcdir)/sql/upgrade/0.1.0--$(EXTVERSION).sql $(SQL_SOURCES) $(UPGRADE_POST)
 	{ cat $<; \
 	  for f in $(SQL_SOURCES); do sed -n '/^-- @new-in $(EXTVERSION) /,/^-- @end$$/p' "$$f"; done; \
-	  for f in $(SQL_SOURCES); do sed -n '/^-- @api$$/,$$p' "$$f"; done; } > $@
+	  for f in $(SQL_SOURCES); do sed -n '/^-- @api$$/,$$p' "$$f"; done; \
+	  for f in $(UPGRADE_POST); do cat "$$f"; done; } > $@
 
 .PHONY: prove
 prove:
