@@ -200,9 +200,10 @@ CREATE FUNCTION plum.redeem_points(company_id bigint, recipient plum.recipient, 
 COMMENT ON FUNCTION plum.redeem_points(bigint, plum.recipient, numeric, text, text) IS
 	'Redeem points from a recipient''s wallet, oldest lots first, never expired ones; all or nothing (PU001 when short). Returns the redemption id. Idempotent with a key.';
 
+-- Not SECURITY DEFINER: the C function reads the wallet through the account table's primary key
+-- directly (no SQL, so no search_path and no table privilege are involved).
 CREATE FUNCTION plum.points_balance(company_id bigint, recipient plum.recipient) RETURNS numeric
-	LANGUAGE C STABLE SECURITY DEFINER
-	SET search_path = pg_catalog, plum, pg_temp
+	LANGUAGE C STABLE
 	AS 'MODULE_PATHNAME', 'plum_points_balance';
 COMMENT ON FUNCTION plum.points_balance(bigint, plum.recipient) IS
 	'A recipient''s live points balance at plum''s clock (0 without a wallet); expired lots never count.';

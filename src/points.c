@@ -12,7 +12,17 @@
 #include "spi_plans.h"
 #include "wallet.h"
 
+#include "access/genam.h"
+#include "access/nbtree.h"
+#include "access/relation.h"
+#include "access/skey.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
 #include "storage/itemptr.h"
 #include "utils/builtins.h"
 
@@ -20,8 +30,6 @@
 enum
 {
 	PLAN_LOCK_WALLET,			/* ctid, lots of one wallet, FOR UPDATE */
-	PLAN_READ_WALLET,			/* lots of one wallet */
-	PLAN_COMPANY_SCALE,			/* scale of a company */
 	PLAN_STORE,					/* new wallet + redemption ledger row */
 	PLAN_RECORD_EXPIRY,			/* ledger row for lots dropped as expired */
 	PLAN_CLAIM_KEY				/* claim_key() */
@@ -40,17 +48,6 @@ PreparePlans(PlumPlans *p, const PlumCatalog *cat)
 				 "SELECT ctid, lots FROM " PLUM_INTERNAL "account"
 				 " WHERE company_id OPERATOR(pg_catalog.=) $1 AND recipient " PLUM_OP_EQ " $2"
 				 " FOR UPDATE", 2, args);
-		PlanKeep(p, PLAN_READ_WALLET,
-				 "SELECT lots FROM " PLUM_INTERNAL "account"
-				 " WHERE company_id OPERATOR(pg_catalog.=) $1 AND recipient " PLUM_OP_EQ " $2",
-				 2, args);
-	}
-	{
-		Oid			args[] = {INT8OID};
-
-		PlanKeep(p, PLAN_COMPANY_SCALE,
-				 "SELECT scale FROM " PLUM_INTERNAL "company WHERE company_id OPERATOR(pg_catalog.=) $1",
-				 1, args);
 	}
 	{
 		/* $1 ctid, $2 new wallet, $3 entry id, $4 company, $5 at, $6 amount,
@@ -104,22 +101,6 @@ FirstValue(int column, Datum *value)
 	return !isnull;
 }
 
-/* The company's currency scale; PU005 when the company does not exist */
-static int
-CompanyScale(int64 company_id)
-{
-	Datum		values[1] = {Int64GetDatum(company_id)};
-	Datum		scale;
-
-	PlanRun(&plans, PLAN_COMPANY_SCALE, values, NULL, true, SPI_OK_SELECT);
-	if (!FirstValue(1, &scale))
-		ereport(ERROR,
-				(errcode(ERRCODE_PLUM_UNKNOWN),
-				 errmsg("unknown company"),
-				 errdetail("There is no company " INT64_FORMAT ".", company_id)));
-	return DatumGetInt16(scale);
-}
-
 /* Refuse a redemption larger than the live balance */
 static void
 ReportInsufficient(int64 live, int64 requested, int scale, PlumRecipient *recipient)
@@ -131,6 +112,82 @@ ReportInsufficient(int64 live, int64 requested, int scale, PlumRecipient *recipi
 					   RecipientToCString(recipient),
 					   MinorToCString(live, scale),
 					   MinorToCString(requested, scale))));
+}
+
+/*
+ * The lots of one wallet (a private copy), read through the account table's
+ * primary key with no SPI and no executor: the balance is one index probe.
+ * false when the recipient has no wallet in the company.
+ */
+static bool
+ReadWallet(const PlumCatalog *cat, int64 company_id, Datum recipient, Datum *lots)
+{
+	Relation	rel = table_open(cat->account_rel, AccessShareLock);
+	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	ScanKeyData keys[2];
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	bool		found = false;
+
+	ScanKeyEntryInitializeWithInfo(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+								   InvalidOid, (FmgrInfo *) &cat->int8_eq, Int64GetDatum(company_id));
+	ScanKeyEntryInitializeWithInfo(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+								   InvalidOid, (FmgrInfo *) &cat->recipient_eq, recipient);
+	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 2, 0);
+	index_rescan(scan, keys, 2, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, cat->account_lots, &isnull);
+
+		if (!isnull)
+		{
+			*lots = PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+			found = true;
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* The company's currency scale read by its primary key without SPI; PU005 when unknown */
+static int
+ReadCompanyScale(const PlumCatalog *cat, int64 company_id)
+{
+	Relation	rel = table_open(cat->company_rel, AccessShareLock);
+	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	int			scale = -1;
+
+	ScanKeyEntryInitializeWithInfo(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+								   InvalidOid, (FmgrInfo *) &cat->int8_eq, Int64GetDatum(company_id));
+	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, cat->company_scale, &isnull);
+
+		if (!isnull)
+			scale = DatumGetInt16(d);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	if (scale < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLUM_UNKNOWN),
+				 errmsg("unknown company"),
+				 errdetail("There is no company " INT64_FORMAT ".", company_id)));
+	return scale;
 }
 
 PG_FUNCTION_INFO_V1(plum_redeem_points);
@@ -173,7 +230,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		char		nulls[4] = {' ', ' ', ' ', ' '};
 		char	   *arguments;
 
-		scale = CompanyScale(company_id);
+		scale = ReadCompanyScale(PlumCatalogGet(), company_id);
 		minor = CheckAmount(amount, scale, "amount");
 		entry = Int64GetDatum(LedgerId());
 		arguments = psprintf("%s, %s, %s",
@@ -204,7 +261,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		/* no wallet: a balance of 0, unless the company is unknown */
 		if (scale < 0)
 		{
-			scale = CompanyScale(company_id);
+			scale = ReadCompanyScale(PlumCatalogGet(), company_id);
 			minor = CheckAmount(amount, scale, "amount");
 		}
 		ReportInsufficient(0, minor, scale, DatumGetPlumRecipientPP(recipient));
@@ -266,12 +323,15 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(plum_points_balance);
 /*
- * SQL: plum.points_balance(company_id, recipient) RETURNS numeric —
- * the live balance at plum's clock; 0 without a wallet.
+ * SQL: plum.points_balance(company_id, recipient) RETURNS numeric — the live
+ * balance at plum's clock; 0 without a wallet, PU005 for an unknown company.
+ * Reads the tables directly (no SPI, not SECURITY DEFINER: a C function's
+ * reads need no table privilege), so a balance costs one index probe.
  */
 Datum
 plum_points_balance(PG_FUNCTION_ARGS)
 {
+	const PlumCatalog *cat;
 	int64		company_id;
 	TimestampTz at = PlumNow();
 	int64		live = 0;
@@ -282,14 +342,8 @@ plum_points_balance(PG_FUNCTION_ARGS)
 	CheckNotNull(fcinfo, 1, "recipient");
 	company_id = PG_GETARG_INT64(0);
 
-	SPI_connect();
-	PlansReady(&plans, PreparePlans);
-	{
-		Datum		values[2] = {Int64GetDatum(company_id), PG_GETARG_DATUM(1)};
-
-		PlanRun(&plans, PLAN_READ_WALLET, values, NULL, true, SPI_OK_SELECT);
-	}
-	if (FirstValue(1, &d))
+	cat = PlumCatalogGet();
+	if (ReadWallet(cat, company_id, PG_GETARG_DATUM(1), &d))
 	{
 		PlumWallet *wallet = DatumGetPlumWalletP(d);
 
@@ -297,8 +351,7 @@ plum_points_balance(PG_FUNCTION_ARGS)
 		live = WalletLive(wallet, at);
 	}
 	else
-		scale = CompanyScale(company_id);
-	SPI_finish();
+		scale = ReadCompanyScale(cat, company_id);
 
 	PG_RETURN_NUMERIC(MinorToNumeric(live, scale));
 }

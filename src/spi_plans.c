@@ -12,6 +12,9 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
+#include "utils/fmgroids.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -50,13 +53,36 @@ TypeOid(Oid nsp, const char *name)
 	return type;
 }
 
+/* OID of the relation name in schema nsp, or an internal error */
+static Oid
+RelOid(Oid nsp, const char *name)
+{
+	Oid			rel = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(rel))
+		elog(ERROR, "plum: relation %s%s not found", PLUM_INTERNAL, name);
+	return rel;
+}
+
+/* Number of a relation's column, or an internal error */
+static AttrNumber
+ColumnNumber(Oid rel, const char *column)
+{
+	AttrNumber	attno = get_attnum(rel, column);
+
+	if (attno == InvalidAttrNumber)
+		elog(ERROR, "plum: column %s of %s not found", column, get_rel_name(rel));
+	return attno;
+}
+
 /* Whether two catalogs name the same objects */
 static bool
 SameObjects(const PlumCatalog *a, const PlumCatalog *b)
 {
 	return a->recipient_type == b->recipient_type && a->wallet_type == b->wallet_type &&
 		a->code_type == b->code_type && a->code_array_type == b->code_array_type &&
-		a->ledger_seq == b->ledger_seq;
+		a->ledger_seq == b->ledger_seq && a->account_rel == b->account_rel &&
+		a->company_rel == b->company_rel;
 }
 
 /* The catalog facts of the installed extension, looked up only after a pg_type invalidation */
@@ -85,6 +111,19 @@ PlumCatalogGet(void)
 	found.ledger_seq = get_relname_relid(PLUM_LEDGER_SEQ_NAME, internal);
 	if (!OidIsValid(found.ledger_seq))
 		elog(ERROR, "plum: sequence %s not found", PLUM_INTERNAL PLUM_LEDGER_SEQ_NAME);
+
+	found.account_rel = RelOid(internal, "account");
+	found.account_lots = ColumnNumber(found.account_rel, "lots");
+	found.company_rel = RelOid(internal, "company");
+	found.company_scale = ColumnNumber(found.company_rel, "scale");
+	{
+		TypeCacheEntry *tc = lookup_type_cache(found.recipient_type, TYPECACHE_EQ_OPR);
+
+		if (!OidIsValid(tc->eq_opr))
+			elog(ERROR, "plum: type %s.recipient has no = operator", PLUM_SCHEMA_NAME);
+		fmgr_info_cxt(get_opcode(tc->eq_opr), &found.recipient_eq, TopMemoryContext);
+		fmgr_info_cxt(F_INT8EQ, &found.int8_eq, TopMemoryContext);
+	}
 
 	/* the same objects as before: the plans made for them stay valid */
 	found.incarnation = catalog.incarnation;

@@ -13,6 +13,7 @@
 #include "plum.h"
 
 #include "executor/spi.h"
+#include "fmgr.h"
 
 /* the ledger's sequence: its name, and SQL that draws from it */
 #define PLUM_LEDGER_SEQ_NAME	"journal_entry_id_seq"
@@ -31,6 +32,12 @@ typedef struct PlumCatalog
 	bool		code_byval;
 	char		code_align;
 	Oid			ledger_seq;		/* the ledger's sequence */
+	Oid			account_rel;	/* plum_internal.account */
+	AttrNumber	account_lots;	/* its column lots */
+	Oid			company_rel;	/* plum_internal.company */
+	AttrNumber	company_scale;	/* its column scale */
+	FmgrInfo	recipient_eq;	/* = of plum.recipient, for index scan keys */
+	FmgrInfo	int8_eq;		/* = of bigint, likewise */
 } PlumCatalog;
 
 /* the most plans one hot path keeps */

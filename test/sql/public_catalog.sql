@@ -131,4 +131,14 @@ RESET search_path;
 RESET enable_seqscan;
 -- text operations still work on recipients (implicit cast to text)
 SELECT recipient LIKE '%@example.com' AS like_works, upper(recipient) FROM plum.wallets WHERE recipient = 'alice@example.com';
+-- points_balance reads the tables in C (not SECURITY DEFINER): an application login with no table
+-- privilege gets the balance, 0 for no wallet, PU005 for an unknown company
+CREATE ROLE plum_test_app LOGIN IN ROLE plum_app;
+SET ROLE plum_test_app;
+SELECT plum.points_balance(:acme, 'ALICE@example.com') AS alice, plum.points_balance(:acme, 'nobody@example.com') AS nobody,
+	plum.points_balance(:yen, 'alice@example.com') AS yen_nobody;
+SELECT pg_temp.try('SELECT plum.points_balance(999, ''alice@example.com'')');
+SELECT pg_temp.try('SELECT plum.points_balance(NULL, ''alice@example.com'')');
+RESET ROLE;
+DROP ROLE plum_test_app;
 SELECT count(*) = 0 AS consistent FROM plum.verify();
