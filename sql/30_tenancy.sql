@@ -281,11 +281,12 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown admin', format('There is no admin %s.', admin_row.admin_id));
 	END IF;
+	PERFORM plum_internal.check_admin(admin_row.admin_id, v_admin.company_id);
 	RETURN v_admin;
 END
 $$;
 COMMENT ON FUNCTION plum_internal.admin_row(bigint) IS
-	'Internal: the admin with this id, or PU005.';
+	'Internal: the admin with this id, or PU005; PU009 when the calling role may not act as it (plum_internal.check_admin).';
 
 -- The admin's company, or PU005.
 CREATE FUNCTION plum_internal.admin_company(admin_id bigint) RETURNS plum_internal.company
@@ -300,11 +301,12 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown admin', format('There is no admin %s.', admin_company.admin_id));
 	END IF;
+	PERFORM plum_internal.check_admin(admin_company.admin_id, v_company.company_id);
 	RETURN v_company;
 END
 $$;
 COMMENT ON FUNCTION plum_internal.admin_company(bigint) IS
-	'Internal: the company of the admin with this id, or PU005.';
+	'Internal: the company of the admin with this id, or PU005; PU009 when the calling role may not act as it (plum_internal.check_admin).';
 
 -- Take amount from an admin's pool (the row lock serialises the pool), or PU001 with the figures.
 CREATE FUNCTION plum_internal.debit_pool(admin_id bigint, amount numeric, scale smallint, what text DEFAULT '')
@@ -396,6 +398,7 @@ BEGIN
 			format('The denomination %s is listed more than once.', v_bad));
 	END IF;
 	max_grant := plum_internal.valid_amount(max_grant, v_currency.minor_unit, 'largest grant');
+	PERFORM plum_internal.check_unconfined('create companies');
 
 	INSERT INTO plum_internal.company (name, base_currency, scale, points_validity, code_denominations, max_grant, created)
 		VALUES (btrim(create_company.name), v_currency.code, v_currency.minor_unit, create_company.points_validity,
@@ -424,6 +427,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown company', format('There is no company %s.', add_admin.company_id));
 	END IF;
+	PERFORM plum_internal.check_super_admin(add_admin.company_id);
 	IF plum.recipient_kind(email) <> 'email' THEN
 		PERFORM plum_internal.raise('22023', 'an admin must have an email address',
 			format('"%s" is a phone number.', email));
@@ -464,7 +468,11 @@ BEGIN
 	PERFORM plum_internal.not_null(admin_id, 'admin_id');
 	PERFORM plum_internal.not_null(threshold, 'threshold');
 	v_by := plum_internal.admin_row(by_admin);
-	v_target := plum_internal.admin_row(set_threshold.admin_id);
+	-- the target is any admin of the company (not one the caller must act as)
+	SELECT * INTO v_target FROM plum_internal.admin a WHERE a.admin_id = set_threshold.admin_id;
+	IF NOT FOUND THEN
+		PERFORM plum_internal.raise('PU005', 'unknown admin', format('There is no admin %s.', set_threshold.admin_id));
+	END IF;
 	IF v_target.company_id <> v_by.company_id THEN
 		PERFORM plum_internal.raise('PU009', 'admin belongs to another company',
 			format('Admin %s is in company %s; admin %s is in company %s.', by_admin, v_by.company_id,

@@ -229,6 +229,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown redemption', format('There is no points redemption %s.', redemption_id));
 	END IF;
+	PERFORM plum_internal.check_company(v_red.company_id);
 	SELECT c.scale INTO v_scale FROM plum_internal.company c WHERE c.company_id = v_red.company_id;
 	IF amount IS NOT NULL THEN
 		amount := plum_internal.valid_amount(amount, v_scale);
@@ -280,11 +281,12 @@ CREATE FUNCTION plum.expire_points() RETURNS numeric
 DECLARE
 	v_now timestamptz := plum.now();
 	v_total numeric;
+	v_companies bigint[] := plum_internal.caller_companies();
 BEGIN
 	-- wallets locked by a redemption are skipped: that redemption drops and records their expired lots
 	WITH due AS (
 		SELECT a.company_id, a.recipient, a.lots FROM plum_internal.account a
-		WHERE a.next_expiry <= v_now
+		WHERE a.next_expiry <= v_now AND (v_companies IS NULL OR a.company_id = ANY (v_companies))
 		FOR UPDATE SKIP LOCKED),
 	upd AS (
 		UPDATE plum_internal.account a SET lots = plum_internal.wallet_live(due.lots, v_now) FROM due
@@ -299,7 +301,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION plum.expire_points() IS
-	'The expiry sweep: records lots expired by plum''s clock as breakage in the ledger and drops them from wallets. Idempotent, safe beside redemptions (skips wallets they hold). Returns the amount expired now. Run it from pg_cron.';
+	'The expiry sweep: records lots expired by plum''s clock as breakage in the ledger and drops them from wallets. Idempotent, safe beside redemptions (skips wallets they hold). Returns the amount expired now. Run it from pg_cron. A role confined to companies sweeps only theirs.';
 
 CREATE VIEW plum.wallets AS
 	SELECT a.company_id, a.recipient,

@@ -142,6 +142,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown company', format('There is no company %s.', add_item.company_id));
 	END IF;
+	PERFORM plum_internal.check_company(add_item.company_id);
 	IF kind NOT IN ('gift_card', 'experience', 'merchandise', 'travel', 'charity', 'discount') THEN
 		PERFORM plum_internal.raise('22023', format('invalid item kind "%s"', kind), NULL,
 			'The kind is gift_card, experience, merchandise, travel, charity or discount.');
@@ -183,6 +184,7 @@ CREATE FUNCTION plum.set_item_active(item_id bigint, active boolean) RETURNS voi
 BEGIN
 	PERFORM plum_internal.not_null(item_id, 'item_id');
 	PERFORM plum_internal.not_null(active, 'active');
+	PERFORM plum_internal.check_company((SELECT i.company_id FROM plum_internal.item i WHERE i.item_id = set_item_active.item_id));
 	UPDATE plum_internal.item i SET active = set_item_active.active WHERE i.item_id = set_item_active.item_id;
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown item', format('There is no item %s.', set_item_active.item_id));
@@ -208,6 +210,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown campaign', format('There is no campaign %s.', curate.campaign_id));
 	END IF;
+	PERFORM plum_internal.check_company(v_company);
 	IF num_nonnulls(item_id, brand, category) <> 1 THEN
 		PERFORM plum_internal.raise('22023', 'a curation rule names exactly one of item, brand or category',
 			format('It names %s of them.', num_nonnulls(item_id, brand, category)));
@@ -277,7 +280,7 @@ CREATE FUNCTION plum.campaign_catalog(campaign_id bigint) RETURNS SETOF plum.cat
 	AS $$
 BEGIN
 	PERFORM plum_internal.not_null(campaign_id, 'campaign_id');
-	PERFORM 1 FROM plum_internal.campaign c WHERE c.campaign_id = campaign_catalog.campaign_id;
+	PERFORM plum_internal.check_company(c.company_id) FROM plum_internal.campaign c WHERE c.campaign_id = campaign_catalog.campaign_id;
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown campaign', format('There is no campaign %s.', campaign_catalog.campaign_id));
 	END IF;

@@ -127,13 +127,15 @@ CREATE FUNCTION plum.code_balance(code plum.code) RETURNS numeric
 	AS $$
 DECLARE
 	v_balance numeric;
+	v_company bigint;
 BEGIN
 	PERFORM plum_internal.not_null(code, 'code');
-	SELECT round(ic.balance, c.scale) INTO v_balance
+	SELECT round(ic.balance, c.scale), ic.company_id INTO v_balance, v_company
 		FROM plum_internal.issued_code ic JOIN plum_internal.company c USING (company_id) WHERE ic.code = code_balance.code;
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown code', format('There is no code %s.', code));
 	END IF;
+	PERFORM plum_internal.check_company(v_company);
 	RETURN v_balance;
 END
 $$;
@@ -217,6 +219,7 @@ BEGIN
 	END IF;
 	-- a code listed twice is marked once
 	v_rows := plum_internal.lock_codes(codes, marking => true);
+	PERFORM plum_internal.check_company(r.company_id) FROM unnest(v_rows) AS r;
 	FOR i IN 1 .. cardinality(v_rows) LOOP
 		IF v_rows[i].cancelled_at IS NOT NULL THEN
 			PERFORM plum_internal.raise('PU003', 'code cancelled',
@@ -305,11 +308,13 @@ CREATE FUNCTION plum.expire_codes() RETURNS numeric
 DECLARE
 	v_now timestamptz := plum.now();
 	v_total numeric;
+	v_companies bigint[] := plum_internal.caller_companies();
 BEGIN
 	-- undistributed codes are left alone (still cancellable); codes locked by a redemption are skipped
 	WITH due AS (
 		SELECT ic.code, ic.balance FROM plum_internal.issued_code ic
 		WHERE ic.expires_at <= v_now AND ic.distributed_at IS NOT NULL AND ic.balance > 0 AND ic.cancelled_at IS NULL
+			AND (v_companies IS NULL OR ic.company_id = ANY (v_companies))
 		ORDER BY ic.code
 		FOR UPDATE SKIP LOCKED),
 	upd AS (
@@ -325,7 +330,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION plum.expire_codes() IS
-	'The codes expiry sweep (an addition to the SPEC): records the remaining balance of distributed codes past their expiry as breakage (code_expire) and sets it to 0. Undistributed codes stay cancellable. Idempotent, safe beside redemptions (skips codes they hold). Returns the amount expired now. Run it from pg_cron.';
+	'The codes expiry sweep (an addition to the SPEC): records the remaining balance of distributed codes past their expiry as breakage (code_expire) and sets it to 0. Undistributed codes stay cancellable. Idempotent, safe beside redemptions (skips codes they hold). Returns the amount expired now. Run it from pg_cron. A role confined to companies sweeps only theirs.';
 
 CREATE VIEW plum.codes AS
 	SELECT ic.code, ic.company_id, ic.campaign_id,

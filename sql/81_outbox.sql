@@ -14,9 +14,11 @@ DECLARE
 	v_n integer := 0;
 	v_error text;
 	v_channels text[] := '{}';
+	v_companies bigint[] := plum_internal.caller_companies();
 BEGIN
 	-- overlapping runs skip each other's rows; a row a cancellation holds is skipped (and released next time)
 	FOR v_d IN SELECT d.* FROM plum_internal.delivery d WHERE d.state = 'scheduled' AND d.send_at <= v_now
+			AND (v_companies IS NULL OR d.company_id = ANY (v_companies))
 			ORDER BY d.send_at, d.delivery_id FOR UPDATE SKIP LOCKED LOOP
 		BEGIN
 			v_d := plum_internal.send_time(v_d);
@@ -43,13 +45,14 @@ BEGIN
 	-- deliveries whose senders died on every attempt stop here, visibly
 	UPDATE plum_internal.delivery d SET state = 'failed', failed_at = v_now,
 			last_error = coalesce(d.last_error || '; ', '') || format('lease of %s expired on attempt %s', d.claimed_by, d.attempts)
-		WHERE d.state = 'claimed' AND d.next_attempt_at <= v_now AND d.attempts >= plum_internal.max_attempts();
+		WHERE d.state = 'claimed' AND d.next_attempt_at <= v_now AND d.attempts >= plum_internal.max_attempts()
+			AND (v_companies IS NULL OR d.company_id = ANY (v_companies));
 	PERFORM pg_notify('plum_' || c, 'release') FROM unnest(v_channels) AS c;
 	RETURN v_n;
 END
 $$;
 COMMENT ON FUNCTION plum.release_deliveries() IS
-	'Move scheduled deliveries that are due (send_at <= plum.now()) to the queue: scheduled points are granted now from their reservation, codes marked distributed, messages rendered; NOTIFY plum_<channel>. A delivery whose release fails is marked failed (reservation returned). Also fails claimed deliveries whose last lease ran out. Returns how many were queued. Run it from pg_cron every minute.';
+	'Move scheduled deliveries that are due (send_at <= plum.now()) to the queue: scheduled points are granted now from their reservation, codes marked distributed, messages rendered; NOTIFY plum_<channel>. A delivery whose release fails is marked failed (reservation returned). Also fails claimed deliveries whose last lease ran out. Returns how many were queued. Run it from pg_cron every minute. A role confined to companies releases only theirs.';
 
 CREATE FUNCTION plum_internal.max_attempts() RETURNS integer
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -64,6 +67,7 @@ CREATE FUNCTION plum.claim_deliveries(channel text, sender text, batch_size inte
 	AS $$
 DECLARE
 	v_now timestamptz := plum.now();
+	v_companies bigint[] := plum_internal.caller_companies();
 BEGIN
 	PERFORM plum_internal.check_channel(channel);
 	PERFORM plum_internal.not_null(sender, 'sender');
@@ -78,22 +82,27 @@ BEGIN
 	IF lease <= interval '0' OR NOT isfinite(lease) THEN
 		PERFORM plum_internal.raise('22023', 'lease must be positive', format('The lease is %s.', lease));
 	END IF;
+	IF lease > interval '1 hour' THEN
+		PERFORM plum_internal.raise('22023', 'lease too long', format('The lease is %s; it is at most 1 hour.', lease),
+			'Claim again, or report the delivery, before the lease runs out.');
+	END IF;
 	RETURN QUERY
 	WITH c AS (
 		SELECT d.delivery_id FROM plum_internal.delivery d
 		WHERE d.channel = claim_deliveries.channel AND d.state IN ('queued', 'claimed') AND d.next_attempt_at <= v_now
 			AND d.attempts < plum_internal.max_attempts()
+			AND (v_companies IS NULL OR d.company_id = ANY (v_companies))
 		ORDER BY d.next_attempt_at, d.delivery_id
 		LIMIT batch_size
 		FOR UPDATE SKIP LOCKED)
 	UPDATE plum_internal.delivery d SET state = 'claimed', claimed_by = sender, lease_until = v_now + lease,
-			next_attempt_at = v_now + lease, attempts = d.attempts + 1
+			next_attempt_at = v_now + lease, attempts = d.attempts + 1, claimed_role = plum_internal.caller()
 		FROM c WHERE d.delivery_id = c.delivery_id
 		RETURNING d.*;
 END
 $$;
 COMMENT ON FUNCTION plum.claim_deliveries(text, text, integer, interval) IS
-	'A sender claims up to batch_size due deliveries of a channel, oldest first (FOR UPDATE SKIP LOCKED: never one handed to two senders), under a lease; a delivery whose lease ran out is claimable again. Returns the claimed rows (message, destination, qr_svg, ...).';
+	'A sender claims up to batch_size due deliveries of a channel, oldest first (FOR UPDATE SKIP LOCKED: never one handed to two senders), under a lease of at most 1 hour (22023 beyond); a delivery whose lease ran out is claimable again. A role confined to companies claims only theirs; the claiming role is recorded (claimed_role) and only it may report. Returns the claimed rows (message, destination, qr_svg, ...).';
 
 CREATE FUNCTION plum.report_deliveries(delivery_ids bigint[], sender text, outcome text, error text DEFAULT NULL)
 	RETURNS integer
@@ -105,6 +114,7 @@ DECLARE
 	v_bad record;
 	v_n integer;
 	v_done bigint[];
+	v_role regrole := plum_internal.caller();
 BEGIN
 	PERFORM plum_internal.not_null(delivery_ids, 'delivery_ids');
 	PERFORM plum_internal.not_null(sender, 'sender');
@@ -132,19 +142,25 @@ BEGIN
 				delivered_at = CASE WHEN outcome = 'delivered' THEN v_now END,
 				failed_at = CASE WHEN outcome = 'bounced' OR (outcome = 'failed' AND d.attempts >= plum_internal.max_attempts()) THEN v_now END,
 				last_error = CASE WHEN outcome IN ('failed', 'bounced') THEN coalesce(error, outcome) ELSE d.last_error END
-			WHERE d.delivery_id = ANY (delivery_ids) AND d.claimed_by = sender
+			WHERE d.delivery_id = ANY (delivery_ids) AND d.claimed_by = sender AND d.claimed_role = v_role
 				AND (d.state = 'claimed' OR (d.state = 'sent' AND outcome IN ('delivered', 'bounced')))
 			RETURNING d.delivery_id)
 	SELECT count(*), array_agg(upd.delivery_id) INTO v_n, v_done FROM upd;
 	IF v_n = (SELECT count(DISTINCT u.id) FROM unnest(delivery_ids) AS u(id)) THEN
 		RETURN v_n;
 	END IF;
-	SELECT w.id, h.delivery_id IS NOT NULL AS known, h.state, h.claimed_by, h.lease_until INTO v_bad
+	SELECT w.id, h.delivery_id IS NOT NULL AS known, h.state, h.claimed_by, h.lease_until, h.company_id, h.claimed_role INTO v_bad
 		FROM unnest(delivery_ids) AS w(id) LEFT JOIN plum_internal.delivery h ON h.delivery_id = w.id
 		WHERE w.id <> ALL (coalesce(v_done, '{}'))
 		ORDER BY (h.delivery_id IS NULL) DESC, w.id LIMIT 1;
 	IF NOT v_bad.known THEN
 		PERFORM plum_internal.raise('PU005', 'unknown delivery', format('There is no delivery %s.', v_bad.id));
+	END IF;
+	PERFORM plum_internal.check_company(v_bad.company_id);
+	IF v_bad.claimed_role IS DISTINCT FROM v_role AND v_bad.claimed_by IS NOT DISTINCT FROM sender THEN
+		PERFORM plum_internal.raise('PU009', 'delivery claimed by another role',
+			format('Delivery %s was claimed by role %s, not %s.', v_bad.id, coalesce(v_bad.claimed_role::text, 'none'), v_role),
+			'Report with the login that claimed it.');
 	ELSIF v_bad.state = 'claimed' THEN
 		PERFORM plum_internal.raise('PU009', 'delivery not held by this sender',
 			format('Delivery %s is held by %s until %s, not by %s.', v_bad.id, v_bad.claimed_by, v_bad.lease_until, sender),
@@ -163,7 +179,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION plum.report_deliveries(bigint[], text, text, text) IS
-	'A sender reports the outcome of deliveries it holds (sent, delivered, failed, bounced); all or nothing: PU005 for an unknown delivery, PU009 for one it does not hold (another sender''s, or reclaimed after its lease ran out). failed retries after 1, 2, 4, 8 minutes, then stays failed; bounced is final. Returns how many were reported.';
+	'A sender reports the outcome of deliveries it holds (sent, delivered, failed, bounced); all or nothing: PU005 for an unknown delivery, PU009 for one it does not hold (another sender''s, reclaimed after its lease ran out, claimed by another database role, or another company''s). failed retries after 1, 2, 4, 8 minutes, then stays failed; bounced is final. Returns how many were reported.';
 
 CREATE FUNCTION plum.report_delivery(delivery_id bigint, sender text, outcome text, error text DEFAULT NULL)
 	RETURNS text
@@ -195,6 +211,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown delivery', format('There is no delivery %s.', delivery_id));
 	END IF;
+	PERFORM plum_internal.check_company(v_d.company_id);
 	IF v_d.state NOT IN ('scheduled', 'queued') THEN
 		PERFORM plum_internal.raise('PU003', format('delivery already %s', v_d.state),
 			format('Delivery %s is %s%s.', delivery_id, v_d.state,
@@ -235,6 +252,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown company', format('There is no company %s.', queue_expiry_reminders.company_id));
 	END IF;
+	PERFORM plum_internal.check_company(queue_expiry_reminders.company_id);
 	IF within <= interval '0' OR NOT isfinite(within) THEN
 		PERFORM plum_internal.raise('22023', 'window must be positive', format('The window is %s.', within));
 	END IF;
