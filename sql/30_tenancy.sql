@@ -519,7 +519,7 @@ COMMENT ON FUNCTION plum.create_points(bigint, numeric) IS
 	'Create points into the admin''s undistributed pool (never expires), within its threshold (PU004); returns the new pool.';
 -- Views for DBAs and BI tools: stable names and columns (SPEC, "Views").
 
-CREATE VIEW plum.admins AS
+CREATE VIEW plum.admins WITH (security_barrier) AS
 	SELECT a.admin_id, a.company_id, a.email, a.role,
 		round(a.threshold, c.scale) AS threshold,
 		round(a.created_total, c.scale) AS created,
@@ -527,8 +527,9 @@ CREATE VIEW plum.admins AS
 		round(a.threshold - a.created_total, c.scale) AS headroom,
 		c.base_currency AS currency,
 		a.created AS created_at
-	FROM plum_internal.admin a JOIN plum_internal.company c USING (company_id);
-COMMENT ON VIEW plum.admins IS 'Admins with their threshold, the value they created so far, and their undistributed pool.';
+	FROM plum_internal.admin a JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.admins IS 'Admins with their threshold, the value they created so far, and their undistributed pool. A role confined to companies sees only theirs (plum.grant_company).';
 COMMENT ON COLUMN plum.admins.admin_id IS 'Admin id.';
 COMMENT ON COLUMN plum.admins.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.admins.email IS 'The admin''s email address.';
@@ -542,7 +543,7 @@ COMMENT ON COLUMN plum.admins.created_at IS 'When the admin was added.';
 -- verify(): replay the whole ledger against admin pools and every area's balances.
 
 
-CREATE VIEW plum.companies AS
+CREATE VIEW plum.companies WITH (security_barrier) AS
 	SELECT c.company_id, c.name, c.base_currency AS currency,
 		pg_catalog.jsonb_build_object(
 			'points_validity', c.points_validity::text,
@@ -553,8 +554,9 @@ CREATE VIEW plum.companies AS
 		c.points_validity,
 		(SELECT array_agg(round(d, c.scale) ORDER BY d) FROM unnest(c.code_denominations) AS d) AS code_denominations,
 		round(c.max_grant, c.scale) AS max_grant
-	FROM plum_internal.company c;
-COMMENT ON VIEW plum.companies IS 'Companies (tenants) with their base currency and settings, for BI tools and DBAs.';
+	FROM plum_internal.company c
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR c.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.companies IS 'Companies (tenants) with their base currency and settings, for BI tools and DBAs. A role confined to companies sees only theirs.';
 COMMENT ON COLUMN plum.companies.company_id IS 'Company id (the id every other view and function names company_id).';
 COMMENT ON COLUMN plum.companies.name IS 'Company name.';
 COMMENT ON COLUMN plum.companies.currency IS 'ISO 4217 base currency; 1 point = 1 unit of it.';

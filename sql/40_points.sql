@@ -303,14 +303,15 @@ $$;
 COMMENT ON FUNCTION plum.expire_points() IS
 	'The expiry sweep: records lots expired by plum''s clock as breakage in the ledger and drops them from wallets. Idempotent, safe beside redemptions (skips wallets they hold). Returns the amount expired now. Run it from pg_cron. A role confined to companies sweeps only theirs.';
 
-CREATE VIEW plum.wallets AS
+CREATE VIEW plum.wallets WITH (security_barrier) AS
 	SELECT a.company_id, a.recipient,
 		plum_internal.wallet_balance(a.lots, plum.now()) AS balance,
 		plum_internal.wallet_next_expiry(a.lots, plum.now()) AS next_expiry,
 		c.base_currency AS currency,
 		plum.recipient_kind(a.recipient) AS recipient_kind
-	FROM plum_internal.account a JOIN plum_internal.company c USING (company_id);
-COMMENT ON VIEW plum.wallets IS 'Points wallets: live balance and next expiry as of plum''s clock (expired lots never count, swept or not).';
+	FROM plum_internal.account a JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.wallets IS 'Points wallets: live balance and next expiry as of plum''s clock (expired lots never count, swept or not). A role confined to companies sees only theirs.';
 COMMENT ON COLUMN plum.wallets.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.wallets.recipient IS 'The recipient (normalised email or E.164 phone).';
 COMMENT ON COLUMN plum.wallets.balance IS 'Live balance now.';
@@ -318,11 +319,11 @@ COMMENT ON COLUMN plum.wallets.next_expiry IS 'When the next live lot expires (N
 COMMENT ON COLUMN plum.wallets.currency IS 'The company''s base currency (1 point = 1 unit).';
 COMMENT ON COLUMN plum.wallets.recipient_kind IS 'email or phone.';
 
-CREATE VIEW plum.point_lots AS
+CREATE VIEW plum.point_lots WITH (security_barrier) AS
 	SELECT a.company_id, a.recipient, l.lot_id, l.issued_at, l.expires_at, l.amount, l.remaining
 	FROM plum_internal.account a, LATERAL plum_internal.wallet_lots(a.lots) AS l
-	WHERE l.expires_at > plum.now();
-COMMENT ON VIEW plum.point_lots IS 'Live points lots (not expired at plum''s clock), in FIFO order within each wallet.';
+	WHERE l.expires_at > plum.now() AND ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.point_lots IS 'Live points lots (not expired at plum''s clock), in FIFO order within each wallet. A role confined to companies sees only theirs.';
 COMMENT ON COLUMN plum.point_lots.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.point_lots.recipient IS 'The recipient.';
 COMMENT ON COLUMN plum.point_lots.lot_id IS 'Lot id (the ledger entry of the grant; lots with one expiry instant are merged under the smallest id).';

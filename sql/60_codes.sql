@@ -332,7 +332,9 @@ $$;
 COMMENT ON FUNCTION plum.expire_codes() IS
 	'The codes expiry sweep (an addition to the SPEC): records the remaining balance of distributed codes past their expiry as breakage (code_expire) and sets it to 0. Undistributed codes stay cancellable. Idempotent, safe beside redemptions (skips codes they hold). Returns the amount expired now. Run it from pg_cron. A role confined to companies sweeps only theirs.';
 
-CREATE VIEW plum.codes AS
+-- Two branches: plum_admin members read the codes as they are (so WHERE code = ... uses the
+-- index), other roles read NULL and code_masked; each role's rows pass its company filter.
+CREATE VIEW plum.codes WITH (security_barrier) AS
 	SELECT ic.code, ic.company_id, ic.campaign_id,
 		round(ic.denomination, c.scale) AS denomination,
 		round(ic.balance, c.scale) AS balance,
@@ -342,10 +344,26 @@ CREATE VIEW plum.codes AS
 			WHEN ic.distributed_at IS NULL THEN 'issued'
 			ELSE 'distributed' END AS state,
 		ic.expires_at, ic.admin_id, ic.issued_at, ic.distributed_at, ic.cancelled_at,
-		c.base_currency AS currency
-	FROM plum_internal.issued_code ic JOIN plum_internal.company c USING (company_id);
-COMMENT ON VIEW plum.codes IS 'Gift codes with their balance and state as of plum''s clock.';
-COMMENT ON COLUMN plum.codes.code IS 'The code.';
+		c.base_currency AS currency,
+		plum_internal.mask_code(ic.code::text) AS code_masked
+	FROM plum_internal.issued_code ic JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR ic.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[])) AND (SELECT plum_internal.caller_sees_secrets())
+	UNION ALL
+	SELECT NULL::plum.code AS code, ic.company_id, ic.campaign_id,
+		round(ic.denomination, c.scale) AS denomination,
+		round(ic.balance, c.scale) AS balance,
+		CASE WHEN ic.cancelled_at IS NOT NULL THEN 'cancelled'
+			WHEN ic.expired_at IS NOT NULL OR (ic.balance > 0 AND ic.expires_at <= plum.now()) THEN 'expired'
+			WHEN ic.balance = 0 THEN 'redeemed'
+			WHEN ic.distributed_at IS NULL THEN 'issued'
+			ELSE 'distributed' END AS state,
+		ic.expires_at, ic.admin_id, ic.issued_at, ic.distributed_at, ic.cancelled_at,
+		c.base_currency AS currency,
+		plum_internal.mask_code(ic.code::text) AS code_masked
+	FROM plum_internal.issued_code ic JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR ic.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[])) AND NOT (SELECT plum_internal.caller_sees_secrets());
+COMMENT ON VIEW plum.codes IS 'Gift codes with their balance and state as of plum''s clock. A role confined to companies sees only theirs; the codes themselves (bearer secrets) only plum_admin members see in full.';
+COMMENT ON COLUMN plum.codes.code IS 'The code, for plum_admin members and superusers; NULL for other roles (a code is a bearer secret), who read code_masked.';
 COMMENT ON COLUMN plum.codes.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.codes.campaign_id IS 'The campaign it was issued for.';
 COMMENT ON COLUMN plum.codes.denomination IS 'The value it was issued for.';
@@ -357,6 +375,7 @@ COMMENT ON COLUMN plum.codes.issued_at IS 'When it was issued.';
 COMMENT ON COLUMN plum.codes.distributed_at IS 'When it was first marked distributed or used (NULL: undistributed).';
 COMMENT ON COLUMN plum.codes.cancelled_at IS 'When it was cancelled (NULL: not cancelled).';
 COMMENT ON COLUMN plum.codes.currency IS 'The company''s base currency.';
+COMMENT ON COLUMN plum.codes.code_masked IS 'The code masked for everyone: its last group of four and its check symbol, the rest as * (****-****-2BCD-S).';
 
 -- verify_codes(): replay the codes ledger against code balances (plum.verify() unions every area).
 CREATE FUNCTION plum_internal.verify_codes(company_id bigint DEFAULT NULL)

@@ -287,13 +287,42 @@ $$;
 COMMENT ON FUNCTION plum.queue_expiry_reminders(bigint, interval, text, text, jsonb) IS
 	'Queue one reminder per recipient and live points lot of a company expiring within the window (never twice for a lot, whatever the channel); email goes to email recipients, sms and whatsapp to phones. Template fields: amount (what is left of the lot), expires_at, currency, company, name and vars. Returns how many were queued.';
 
-CREATE VIEW plum.deliveries AS
+-- A message sent to a recipient, as the views show it to a role that is not a plum_admin member:
+-- every code and the link token it carries masked (plum_internal.mask_code(), mask_token()).
+CREATE FUNCTION plum_internal.mask_message(message text, codes plum.code[], token text) RETURNS text
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_out text := message;
+	v_code plum.code;
+BEGIN
+	IF token IS NOT NULL THEN
+		v_out := replace(v_out, token, plum_internal.mask_token(token));
+	END IF;
+	FOREACH v_code IN ARRAY coalesce(codes, '{}') LOOP
+		v_out := replace(v_out, v_code::text, plum_internal.mask_code(v_code::text));
+	END LOOP;
+	RETURN v_out;
+END
+$$;
+COMMENT ON FUNCTION plum_internal.mask_message(text, plum.code[], text) IS
+	'Internal: a delivery''s message with its codes (****-****-2BCD-S) and link token (…wXyZ) masked, as roles that are not plum_admin members read it.';
+
+CREATE VIEW plum.deliveries WITH (security_barrier) AS
 	SELECT d.delivery_id, d.company_id, d.admin_id, d.kind, d.channel, d.destination, d.reward, d.recipient,
-		round(d.amount, c.scale) AS amount, d.codes, d.token, d.lot_id, d.state, d.send_at, d.created, d.released_at,
+		round(d.amount, c.scale) AS amount,
+		CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN d.codes END AS codes,
+		CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN d.token ELSE plum_internal.mask_token(d.token) END AS token, d.lot_id, d.state, d.send_at, d.created, d.released_at,
 		d.attempts, d.next_attempt_at, d.claimed_by, d.lease_until, d.sent_at, d.delivered_at, d.failed_at,
-		d.cancelled_at, d.last_error, d.message, d.qr_svg IS NOT NULL AS has_qr, c.base_currency AS currency
-	FROM plum_internal.delivery d JOIN plum_internal.company c USING (company_id);
-COMMENT ON VIEW plum.deliveries IS 'Every delivery (reward or reminder) with its state.';
+		d.cancelled_at, d.last_error,
+		CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN d.message ELSE plum_internal.mask_message(d.message, d.codes, d.token) END AS message,
+		d.qr_svg IS NOT NULL AS has_qr, c.base_currency AS currency,
+		CASE WHEN d.codes IS NOT NULL THEN ARRAY(SELECT plum_internal.mask_code(x::text) FROM unnest(d.codes) AS x) END AS codes_masked,
+		d.claimed_role
+	FROM plum_internal.delivery d JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR d.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.deliveries IS 'Every delivery (reward or reminder) with its state. A role confined to companies sees only theirs; codes, link tokens and the codes and links inside messages are shown in full only to plum_admin members.';
 COMMENT ON COLUMN plum.deliveries.delivery_id IS 'Delivery id.';
 COMMENT ON COLUMN plum.deliveries.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.deliveries.admin_id IS 'The admin who distributed it (NULL for reminders).';
@@ -303,8 +332,8 @@ COMMENT ON COLUMN plum.deliveries.destination IS 'Where it goes.';
 COMMENT ON COLUMN plum.deliveries.reward IS 'points, codes or link (NULL for reminders).';
 COMMENT ON COLUMN plum.deliveries.recipient IS 'The recipient of the points (or of the reminder).';
 COMMENT ON COLUMN plum.deliveries.amount IS 'Points granted (or reminded of).';
-COMMENT ON COLUMN plum.deliveries.codes IS 'Codes delivered.';
-COMMENT ON COLUMN plum.deliveries.token IS 'Link token delivered.';
+COMMENT ON COLUMN plum.deliveries.codes IS 'Codes delivered, for plum_admin members and superusers; NULL for other roles, who read codes_masked.';
+COMMENT ON COLUMN plum.deliveries.token IS 'Link token delivered; masked (…wXyZ) for roles that are not plum_admin members.';
 COMMENT ON COLUMN plum.deliveries.lot_id IS 'The points lot (grant entry) made, or reminded of.';
 COMMENT ON COLUMN plum.deliveries.state IS 'scheduled, queued, claimed, sent, delivered, failed, bounced or cancelled.';
 COMMENT ON COLUMN plum.deliveries.send_at IS 'When it is (or was) to be sent.';
@@ -319,17 +348,20 @@ COMMENT ON COLUMN plum.deliveries.delivered_at IS 'When it was reported delivere
 COMMENT ON COLUMN plum.deliveries.failed_at IS 'When it failed for good or bounced.';
 COMMENT ON COLUMN plum.deliveries.cancelled_at IS 'When it was cancelled.';
 COMMENT ON COLUMN plum.deliveries.last_error IS 'The last error reported or met at release.';
-COMMENT ON COLUMN plum.deliveries.message IS 'The rendered message (NULL while scheduled).';
+COMMENT ON COLUMN plum.deliveries.message IS 'The rendered message (NULL while scheduled); for roles that are not plum_admin members, with its codes (****-****-2BCD-S) and link token (…wXyZ) masked.';
 COMMENT ON COLUMN plum.deliveries.has_qr IS 'Whether it carries a QR code (qr channel; the SVG is in plum_internal.delivery.qr_svg, returned by claim_deliveries).';
 COMMENT ON COLUMN plum.deliveries.currency IS 'The company''s base currency.';
+COMMENT ON COLUMN plum.deliveries.codes_masked IS 'Codes delivered, masked for everyone (****-****-2BCD-S).';
+COMMENT ON COLUMN plum.deliveries.claimed_role IS 'The database role that made the current (or last) claim; only it may report.';
 
-CREATE VIEW plum.delivery_queue AS
+CREATE VIEW plum.delivery_queue WITH (security_barrier) AS
 	SELECT d.company_id, d.channel, d.state, count(*) AS deliveries,
 		count(*) FILTER (WHERE d.state IN ('queued', 'claimed') AND d.next_attempt_at <= plum.now()) AS claimable,
 		min(d.created) AS oldest, min(CASE WHEN d.state = 'scheduled' THEN d.send_at ELSE d.next_attempt_at END) AS next_at
 	FROM plum_internal.delivery d
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR d.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
 	GROUP BY d.company_id, d.channel, d.state;
-COMMENT ON VIEW plum.delivery_queue IS 'Queue depth: deliveries per company, channel and state.';
+COMMENT ON VIEW plum.delivery_queue IS 'Queue depth: deliveries per company, channel and state (a role confined to companies sees only theirs).';
 COMMENT ON COLUMN plum.delivery_queue.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.delivery_queue.channel IS 'The channel.';
 COMMENT ON COLUMN plum.delivery_queue.state IS 'The state.';
@@ -338,12 +370,13 @@ COMMENT ON COLUMN plum.delivery_queue.claimable IS 'How many a sender could clai
 COMMENT ON COLUMN plum.delivery_queue.oldest IS 'When the oldest of them was created.';
 COMMENT ON COLUMN plum.delivery_queue.next_at IS 'The earliest send_at (scheduled), next attempt (queued) or lease end (claimed).';
 
-CREATE VIEW plum.delivery_failures AS
+CREATE VIEW plum.delivery_failures WITH (security_barrier) AS
 	SELECT d.delivery_id, d.company_id, d.channel, d.destination, d.kind, d.reward, d.state, d.attempts, d.last_error,
 		d.failed_at, CASE WHEN d.state = 'queued' THEN d.next_attempt_at END AS retry_at, d.claimed_by
 	FROM plum_internal.delivery d
-	WHERE d.state IN ('failed', 'bounced') OR (d.state IN ('queued', 'claimed') AND d.last_error IS NOT NULL);
-COMMENT ON VIEW plum.delivery_failures IS 'Deliveries that failed for good or bounced, and those being retried after a failure, with their last error.';
+	WHERE (d.state IN ('failed', 'bounced') OR (d.state IN ('queued', 'claimed') AND d.last_error IS NOT NULL))
+		AND ((SELECT plum_internal.caller_companies()) IS NULL OR d.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.delivery_failures IS 'Deliveries that failed for good or bounced, and those being retried after a failure, with their last error (a role confined to companies sees only theirs).';
 COMMENT ON COLUMN plum.delivery_failures.delivery_id IS 'Delivery id.';
 COMMENT ON COLUMN plum.delivery_failures.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.delivery_failures.channel IS 'The channel.';
@@ -357,12 +390,16 @@ COMMENT ON COLUMN plum.delivery_failures.failed_at IS 'When it failed for good o
 COMMENT ON COLUMN plum.delivery_failures.retry_at IS 'When it may be claimed again (queued for a retry).';
 COMMENT ON COLUMN plum.delivery_failures.claimed_by IS 'The sender that last held it.';
 
-CREATE VIEW plum.scheduled_deliveries AS
+CREATE VIEW plum.scheduled_deliveries WITH (security_barrier) AS
 	SELECT d.delivery_id, d.company_id, d.admin_id, d.channel, d.destination, d.reward, d.recipient,
-		round(d.amount, c.scale) AS reserved, d.codes, d.token, d.send_at, d.created, c.base_currency AS currency
+		round(d.amount, c.scale) AS reserved,
+		CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN d.codes END AS codes,
+		CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN d.token ELSE plum_internal.mask_token(d.token) END AS token,
+		d.send_at, d.created, c.base_currency AS currency,
+		CASE WHEN d.codes IS NOT NULL THEN ARRAY(SELECT plum_internal.mask_code(x::text) FROM unnest(d.codes) AS x) END AS codes_masked
 	FROM plum_internal.delivery d JOIN plum_internal.company c USING (company_id)
-	WHERE d.state = 'scheduled';
-COMMENT ON VIEW plum.scheduled_deliveries IS 'Deliveries waiting for their send_at (released by plum.release_deliveries()).';
+	WHERE d.state = 'scheduled' AND ((SELECT plum_internal.caller_companies()) IS NULL OR d.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.scheduled_deliveries IS 'Deliveries waiting for their send_at (released by plum.release_deliveries()). A role confined to companies sees only theirs; codes and tokens in full only for plum_admin members.';
 COMMENT ON COLUMN plum.scheduled_deliveries.delivery_id IS 'Delivery id.';
 COMMENT ON COLUMN plum.scheduled_deliveries.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.scheduled_deliveries.admin_id IS 'The admin who scheduled it.';
@@ -371,11 +408,12 @@ COMMENT ON COLUMN plum.scheduled_deliveries.destination IS 'Where it will go.';
 COMMENT ON COLUMN plum.scheduled_deliveries.reward IS 'points, codes or link.';
 COMMENT ON COLUMN plum.scheduled_deliveries.recipient IS 'The recipient of scheduled points.';
 COMMENT ON COLUMN plum.scheduled_deliveries.reserved IS 'Points reserved from the admin''s pool until release (NULL for codes and links).';
-COMMENT ON COLUMN plum.scheduled_deliveries.codes IS 'Codes to deliver.';
-COMMENT ON COLUMN plum.scheduled_deliveries.token IS 'Link token to deliver.';
+COMMENT ON COLUMN plum.scheduled_deliveries.codes IS 'Codes to deliver, for plum_admin members and superusers; NULL for other roles, who read codes_masked.';
+COMMENT ON COLUMN plum.scheduled_deliveries.token IS 'Link token to deliver; masked (…wXyZ) for roles that are not plum_admin members.';
 COMMENT ON COLUMN plum.scheduled_deliveries.send_at IS 'When it will be released.';
 COMMENT ON COLUMN plum.scheduled_deliveries.created IS 'When it was scheduled.';
 COMMENT ON COLUMN plum.scheduled_deliveries.currency IS 'The company''s base currency.';
+COMMENT ON COLUMN plum.scheduled_deliveries.codes_masked IS 'Codes to deliver, masked for everyone (****-****-2BCD-S).';
 
 -- verify_deliveries(): reservations in the ledger against the scheduled points grants (plum.verify() unions it).
 CREATE FUNCTION plum_internal.verify_deliveries(company_id bigint DEFAULT NULL)

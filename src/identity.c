@@ -22,6 +22,7 @@
 #include "identity.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -121,6 +122,19 @@ Compute(Oid role, uint64 generation)
 	int			ncompanies = 0;
 	int			nadmins = 0;
 	bool		granted = false;
+	Oid			save_user;
+	int			save_sec;
+	HeapTuple	nsptup;
+	Oid			owner;
+
+	/* read the grants as the owner of plum_internal (the caller has no privileges there) */
+	nsptup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	if (!HeapTupleIsValid(nsptup))
+		elog(ERROR, "plum: schema %s not found", PLUM_INTERNAL_SCHEMA_NAME);
+	owner = ((Form_pg_namespace) GETSTRUCT(nsptup))->nspowner;
+	ReleaseSysCache(nsptup);
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 
 	grant_rel[0] = get_relname_relid("company_grant", nsp);
 	grant_rel[1] = get_relname_relid("admin_grant", nsp);
@@ -167,6 +181,7 @@ Compute(Oid role, uint64 generation)
 		}
 	}
 	SPI_finish();
+	SetUserIdAndSecContext(save_user, save_sec);
 
 	/* sorted and distinct, for binary searches */
 	if (ncompanies > 1)
