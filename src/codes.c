@@ -468,7 +468,8 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 		scale = Min(scale, given[i]->scale);
 	}
 	/* another company's codes: refused before anything about them is told */
-	PlumCheckCompany(given[0]->company_id);
+	for (int i = 0; i < n; i++)
+		PlumCheckCompany(given[i]->company_id);
 	CheckOneCompany(given, n);
 	company_id = given[0]->company_id;
 
