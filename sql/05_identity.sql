@@ -28,6 +28,8 @@ CREATE TABLE plum_internal.admin_grant (
 );
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.company_grant', '');
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.admin_grant', '');
+-- nothing for PUBLIC (sql/99_privileges.sql does the same for every table of a fresh install)
+REVOKE ALL ON plum_internal.company_grant, plum_internal.admin_grant FROM PUBLIC;
 -- @end
 
 -- @api

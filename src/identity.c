@@ -238,15 +238,18 @@ static bool
 HasCompany(const Caller *c, int64 company_id)
 {
 	return c->unconfined ||
-		bsearch(&company_id, c->companies, c->ncompanies, sizeof(int64), CompareInt64) != NULL;
+		(c->ncompanies > 0 &&
+		 bsearch(&company_id, c->companies, c->ncompanies, sizeof(int64), CompareInt64) != NULL);
 }
 
 static const BoundAdmin *
 BoundTo(const Caller *c, int64 admin_id)
 {
-	BoundAdmin	key;
+	BoundAdmin	key = {0};
 
 	key.admin_id = admin_id;
+	if (c->nadmins == 0)
+		return NULL;
 	return bsearch(&key, c->admins, c->nadmins, sizeof(BoundAdmin), CompareAdmin);
 }
 
