@@ -281,11 +281,12 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown admin', format('There is no admin %s.', admin_row.admin_id));
 	END IF;
+	PERFORM plum_internal.check_admin(admin_row.admin_id, v_admin.company_id);
 	RETURN v_admin;
 END
 $$;
 COMMENT ON FUNCTION plum_internal.admin_row(bigint) IS
-	'Internal: the admin with this id, or PU005.';
+	'Internal: the admin with this id, or PU005; PU009 when the calling role may not act as it (plum_internal.check_admin).';
 
 -- The admin's company, or PU005.
 CREATE FUNCTION plum_internal.admin_company(admin_id bigint) RETURNS plum_internal.company
@@ -300,11 +301,12 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown admin', format('There is no admin %s.', admin_company.admin_id));
 	END IF;
+	PERFORM plum_internal.check_admin(admin_company.admin_id, v_company.company_id);
 	RETURN v_company;
 END
 $$;
 COMMENT ON FUNCTION plum_internal.admin_company(bigint) IS
-	'Internal: the company of the admin with this id, or PU005.';
+	'Internal: the company of the admin with this id, or PU005; PU009 when the calling role may not act as it (plum_internal.check_admin).';
 
 -- Take amount from an admin's pool (the row lock serialises the pool), or PU001 with the figures.
 CREATE FUNCTION plum_internal.debit_pool(admin_id bigint, amount numeric, scale smallint, what text DEFAULT '')
@@ -396,6 +398,7 @@ BEGIN
 			format('The denomination %s is listed more than once.', v_bad));
 	END IF;
 	max_grant := plum_internal.valid_amount(max_grant, v_currency.minor_unit, 'largest grant');
+	PERFORM plum_internal.check_unconfined('create companies');
 
 	INSERT INTO plum_internal.company (name, base_currency, scale, points_validity, code_denominations, max_grant, created)
 		VALUES (btrim(create_company.name), v_currency.code, v_currency.minor_unit, create_company.points_validity,
@@ -424,6 +427,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown company', format('There is no company %s.', add_admin.company_id));
 	END IF;
+	PERFORM plum_internal.check_super_admin(add_admin.company_id);
 	IF plum.recipient_kind(email) <> 'email' THEN
 		PERFORM plum_internal.raise('22023', 'an admin must have an email address',
 			format('"%s" is a phone number.', email));
@@ -464,7 +468,11 @@ BEGIN
 	PERFORM plum_internal.not_null(admin_id, 'admin_id');
 	PERFORM plum_internal.not_null(threshold, 'threshold');
 	v_by := plum_internal.admin_row(by_admin);
-	v_target := plum_internal.admin_row(set_threshold.admin_id);
+	-- the target is any admin of the company (not one the caller must act as)
+	SELECT * INTO v_target FROM plum_internal.admin a WHERE a.admin_id = set_threshold.admin_id;
+	IF NOT FOUND THEN
+		PERFORM plum_internal.raise('PU005', 'unknown admin', format('There is no admin %s.', set_threshold.admin_id));
+	END IF;
 	IF v_target.company_id <> v_by.company_id THEN
 		PERFORM plum_internal.raise('PU009', 'admin belongs to another company',
 			format('Admin %s is in company %s; admin %s is in company %s.', by_admin, v_by.company_id,
@@ -511,7 +519,7 @@ COMMENT ON FUNCTION plum.create_points(bigint, numeric) IS
 	'Create points into the admin''s undistributed pool (never expires), within its threshold (PU004); returns the new pool.';
 -- Views for DBAs and BI tools: stable names and columns (SPEC, "Views").
 
-CREATE VIEW plum.admins AS
+CREATE VIEW plum.admins WITH (security_barrier) AS
 	SELECT a.admin_id, a.company_id, a.email, a.role,
 		round(a.threshold, c.scale) AS threshold,
 		round(a.created_total, c.scale) AS created,
@@ -519,8 +527,9 @@ CREATE VIEW plum.admins AS
 		round(a.threshold - a.created_total, c.scale) AS headroom,
 		c.base_currency AS currency,
 		a.created AS created_at
-	FROM plum_internal.admin a JOIN plum_internal.company c USING (company_id);
-COMMENT ON VIEW plum.admins IS 'Admins with their threshold, the value they created so far, and their undistributed pool.';
+	FROM plum_internal.admin a JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.admins IS 'Admins with their threshold, the value they created so far, and their undistributed pool. A role confined to companies sees only theirs (plum.grant_company).';
 COMMENT ON COLUMN plum.admins.admin_id IS 'Admin id.';
 COMMENT ON COLUMN plum.admins.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.admins.email IS 'The admin''s email address.';
@@ -534,7 +543,7 @@ COMMENT ON COLUMN plum.admins.created_at IS 'When the admin was added.';
 -- verify(): replay the whole ledger against admin pools and every area's balances.
 
 
-CREATE VIEW plum.companies AS
+CREATE VIEW plum.companies WITH (security_barrier) AS
 	SELECT c.company_id, c.name, c.base_currency AS currency,
 		pg_catalog.jsonb_build_object(
 			'points_validity', c.points_validity::text,
@@ -545,8 +554,9 @@ CREATE VIEW plum.companies AS
 		c.points_validity,
 		(SELECT array_agg(round(d, c.scale) ORDER BY d) FROM unnest(c.code_denominations) AS d) AS code_denominations,
 		round(c.max_grant, c.scale) AS max_grant
-	FROM plum_internal.company c;
-COMMENT ON VIEW plum.companies IS 'Companies (tenants) with their base currency and settings, for BI tools and DBAs.';
+	FROM plum_internal.company c
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR c.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.companies IS 'Companies (tenants) with their base currency and settings, for BI tools and DBAs. A role confined to companies sees only theirs.';
 COMMENT ON COLUMN plum.companies.company_id IS 'Company id (the id every other view and function names company_id).';
 COMMENT ON COLUMN plum.companies.name IS 'Company name.';
 COMMENT ON COLUMN plum.companies.currency IS 'ISO 4217 base currency; 1 point = 1 unit of it.';

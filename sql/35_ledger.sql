@@ -125,7 +125,9 @@ $$;
 COMMENT ON FUNCTION plum_internal.claim_key(bigint, text, text, text, bigint) IS
 	'Internal: claim an idempotency key; NULL when this call owns it, else the first call''s result entry, or PU006 for other arguments.';
 
-CREATE VIEW plum.ledger AS
+-- Two branches: plum_admin members read the secrets as they are (so WHERE code = ... uses the
+-- index), other roles read them masked; each role's rows pass its company filter.
+CREATE VIEW plum.ledger WITH (security_barrier) AS
 	SELECT j.entry_id, j.company_id, j.at, j.kind, round(j.amount, c.scale) AS amount, j.admin_id, j.recipient,
 		j.lot_id, j.redemption_id, j.reference, j.note, j.idempotency_key,
 		c.base_currency AS currency, j.lots, j.campaign_id, j.item_id, j.code, j.token,
@@ -135,9 +137,25 @@ CREATE VIEW plum.ledger AS
 			WHEN j.kind LIKE 'code\_%' THEN 'codes'
 			ELSE 'link' END AS holder,
 		CASE WHEN j.kind IN ('create', 'unreserve', 'give', 'restore', 'code_issue', 'link_create')
-			THEN round(j.amount, c.scale) ELSE -round(j.amount, c.scale) END AS delta
-	FROM plum_internal.journal j JOIN plum_internal.company c USING (company_id);
-COMMENT ON VIEW plum.ledger IS 'The append-only ledger: every movement of value, one row each.';
+			THEN round(j.amount, c.scale) ELSE -round(j.amount, c.scale) END AS delta,
+		plum_internal.mask_code(j.code::text) AS code_masked
+	FROM plum_internal.journal j JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[])) AND (SELECT plum_internal.caller_sees_secrets())
+	UNION ALL
+	SELECT j.entry_id, j.company_id, j.at, j.kind, round(j.amount, c.scale) AS amount, j.admin_id, j.recipient,
+		j.lot_id, j.redemption_id, j.reference, j.note, j.idempotency_key,
+		c.base_currency AS currency, j.lots, j.campaign_id, j.item_id, NULL::plum.code AS code, plum_internal.mask_token(j.token) AS token,
+		round(j.balance_after, c.scale) AS balance_after,
+		CASE WHEN j.kind IN ('create', 'reserve', 'unreserve') THEN 'pool'
+			WHEN j.kind IN ('give', 'redeem', 'expire', 'restore') THEN 'wallet'
+			WHEN j.kind LIKE 'code\_%' THEN 'codes'
+			ELSE 'link' END AS holder,
+		CASE WHEN j.kind IN ('create', 'unreserve', 'give', 'restore', 'code_issue', 'link_create')
+			THEN round(j.amount, c.scale) ELSE -round(j.amount, c.scale) END AS delta,
+		plum_internal.mask_code(j.code::text) AS code_masked
+	FROM plum_internal.journal j JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[])) AND NOT (SELECT plum_internal.caller_sees_secrets());
+COMMENT ON VIEW plum.ledger IS 'The append-only ledger: every movement of value, one row each. A role confined to companies sees only theirs; codes and link tokens are shown in full only to plum_admin members (see code, token, code_masked).';
 COMMENT ON COLUMN plum.ledger.entry_id IS 'Entry id (a grant''s is its lot id; a redemption''s is its redemption id).';
 COMMENT ON COLUMN plum.ledger.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.ledger.at IS 'When (plum clock).';
@@ -153,8 +171,9 @@ COMMENT ON COLUMN plum.ledger.idempotency_key IS 'Idempotency key of the call.';
 COMMENT ON COLUMN plum.ledger.currency IS 'The company''s base currency.';
 COMMENT ON COLUMN plum.ledger.campaign_id IS 'The campaign of a code or link movement.';
 COMMENT ON COLUMN plum.ledger.item_id IS 'The catalog item a redemption was for.';
-COMMENT ON COLUMN plum.ledger.code IS 'The code of a code movement.';
-COMMENT ON COLUMN plum.ledger.token IS 'The link of a link movement.';
+COMMENT ON COLUMN plum.ledger.code IS 'The code of a code movement; NULL for roles that are not plum_admin members (they read code_masked).';
+COMMENT ON COLUMN plum.ledger.token IS 'The link of a link movement; masked for roles that are not plum_admin members: an ellipsis and its last 4 characters (…wXyZ).';
+COMMENT ON COLUMN plum.ledger.code_masked IS 'The code of a code movement, masked for everyone: its last group of four and its check symbol (****-****-2BCD-S).';
 COMMENT ON COLUMN plum.ledger.balance_after IS 'A code''s balance after the movement.';
 COMMENT ON COLUMN plum.ledger.holder IS 'Whose value the row moves: pool (create, reserve, unreserve: an admin''s undistributed pool), wallet (give, redeem, expire, restore: the recipient''s points), codes (code_issue, code_redeem, code_cancel, code_expire), link (link_create, link_redeem, link_cancel).';
 COMMENT ON COLUMN plum.ledger.delta IS 'The movement''s signed effect on the holder it names: + for create, unreserve, give, restore, code_issue, link_create; - for reserve, redeem, expire, code_redeem, code_cancel, code_expire, link_redeem, link_cancel. Points owed to recipients = sum(delta) WHERE holder = ''wallet'' (expired lots count until the sweep records them); code balances outstanding = sum(delta) WHERE holder = ''codes''; open links = sum(delta) WHERE holder = ''link''. A give or code_issue row also takes its amount from the admin''s pool, which is not a row of its own: see plum.admins.pool.';

@@ -230,6 +230,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown redemption', format('There is no points redemption %s.', redemption_id));
 	END IF;
+	PERFORM plum_internal.check_company(v_red.company_id);
 	SELECT c.scale INTO v_scale FROM plum_internal.company c WHERE c.company_id = v_red.company_id;
 	IF amount IS NOT NULL THEN
 		amount := plum_internal.valid_amount(amount, v_scale);
@@ -281,11 +282,12 @@ CREATE FUNCTION plum.expire_points() RETURNS numeric
 DECLARE
 	v_now timestamptz := plum.now();
 	v_total numeric;
+	v_companies bigint[] := plum_internal.caller_companies();
 BEGIN
 	-- wallets locked by a redemption are skipped: that redemption drops and records their expired lots
 	WITH due AS (
 		SELECT a.company_id, a.recipient, a.lots FROM plum_internal.account a
-		WHERE a.next_expiry <= v_now
+		WHERE a.next_expiry <= v_now AND (v_companies IS NULL OR a.company_id = ANY (v_companies))
 		FOR UPDATE SKIP LOCKED),
 	upd AS (
 		UPDATE plum_internal.account a SET lots = plum_internal.wallet_live(due.lots, v_now) FROM due
@@ -300,16 +302,17 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION plum.expire_points() IS
-	'The expiry sweep: records lots expired by plum''s clock as breakage in the ledger and drops them from wallets. Idempotent, safe beside redemptions (skips wallets they hold). Returns the amount expired now. Run it from pg_cron.';
+	'The expiry sweep: records lots expired by plum''s clock as breakage in the ledger and drops them from wallets. Idempotent, safe beside redemptions (skips wallets they hold). Returns the amount expired now. Run it from pg_cron. A role confined to companies sweeps only theirs.';
 
-CREATE VIEW plum.wallets AS
+CREATE VIEW plum.wallets WITH (security_barrier) AS
 	SELECT a.company_id, a.recipient,
 		plum_internal.wallet_balance(a.lots, plum.now()) AS balance,
 		plum_internal.wallet_next_expiry(a.lots, plum.now()) AS next_expiry,
 		c.base_currency AS currency,
 		plum.recipient_kind(a.recipient) AS recipient_kind
-	FROM plum_internal.account a JOIN plum_internal.company c USING (company_id);
-COMMENT ON VIEW plum.wallets IS 'Points wallets: live balance and next expiry as of plum''s clock (expired lots never count, swept or not).';
+	FROM plum_internal.account a JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.wallets IS 'Points wallets: live balance and next expiry as of plum''s clock (expired lots never count, swept or not). A role confined to companies sees only theirs.';
 COMMENT ON COLUMN plum.wallets.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.wallets.recipient IS 'The recipient (normalised email or E.164 phone).';
 COMMENT ON COLUMN plum.wallets.balance IS 'Live balance now.';
@@ -317,11 +320,11 @@ COMMENT ON COLUMN plum.wallets.next_expiry IS 'When the next live lot expires (N
 COMMENT ON COLUMN plum.wallets.currency IS 'The company''s base currency (1 point = 1 unit).';
 COMMENT ON COLUMN plum.wallets.recipient_kind IS 'email or phone.';
 
-CREATE VIEW plum.point_lots AS
+CREATE VIEW plum.point_lots WITH (security_barrier) AS
 	SELECT a.company_id, a.recipient, l.lot_id, l.issued_at, l.expires_at, l.amount, l.remaining
 	FROM plum_internal.account a, LATERAL plum_internal.wallet_lots(a.lots) AS l
-	WHERE l.expires_at > plum.now();
-COMMENT ON VIEW plum.point_lots IS 'Live points lots (not expired at plum''s clock), in FIFO order within each wallet.';
+	WHERE l.expires_at > plum.now() AND ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.point_lots IS 'Live points lots (not expired at plum''s clock), in FIFO order within each wallet. A role confined to companies sees only theirs.';
 COMMENT ON COLUMN plum.point_lots.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.point_lots.recipient IS 'The recipient.';
 COMMENT ON COLUMN plum.point_lots.lot_id IS 'Lot id (the ledger entry of the grant; lots with one expiry instant are merged under the smallest id).';

@@ -142,6 +142,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown company', format('There is no company %s.', add_item.company_id));
 	END IF;
+	PERFORM plum_internal.check_company(add_item.company_id);
 	IF kind NOT IN ('gift_card', 'experience', 'merchandise', 'travel', 'charity', 'discount') THEN
 		PERFORM plum_internal.raise('22023', format('invalid item kind "%s"', kind), NULL,
 			'The kind is gift_card, experience, merchandise, travel, charity or discount.');
@@ -183,6 +184,7 @@ CREATE FUNCTION plum.set_item_active(item_id bigint, active boolean) RETURNS voi
 BEGIN
 	PERFORM plum_internal.not_null(item_id, 'item_id');
 	PERFORM plum_internal.not_null(active, 'active');
+	PERFORM plum_internal.check_company((SELECT i.company_id FROM plum_internal.item i WHERE i.item_id = set_item_active.item_id));
 	UPDATE plum_internal.item i SET active = set_item_active.active WHERE i.item_id = set_item_active.item_id;
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown item', format('There is no item %s.', set_item_active.item_id));
@@ -208,6 +210,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown campaign', format('There is no campaign %s.', curate.campaign_id));
 	END IF;
+	PERFORM plum_internal.check_company(v_company);
 	IF num_nonnulls(item_id, brand, category) <> 1 THEN
 		PERFORM plum_internal.raise('22023', 'a curation rule names exactly one of item, brand or category',
 			format('It names %s of them.', num_nonnulls(item_id, brand, category)));
@@ -277,7 +280,7 @@ CREATE FUNCTION plum.campaign_catalog(campaign_id bigint) RETURNS SETOF plum.cat
 	AS $$
 BEGIN
 	PERFORM plum_internal.not_null(campaign_id, 'campaign_id');
-	PERFORM 1 FROM plum_internal.campaign c WHERE c.campaign_id = campaign_catalog.campaign_id;
+	PERFORM plum_internal.check_company(c.company_id) FROM plum_internal.campaign c WHERE c.campaign_id = campaign_catalog.campaign_id;
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown campaign', format('There is no campaign %s.', campaign_catalog.campaign_id));
 	END IF;
@@ -329,12 +332,13 @@ $$;
 COMMENT ON FUNCTION plum_internal.check_campaign(bigint, bigint, text) IS
 	'Internal: the campaign, after refusing an unknown admin or campaign (PU005), another company''s campaign or a wrong mode (PU009), an expired campaign (PU002).';
 
-CREATE VIEW plum.campaigns AS
+CREATE VIEW plum.campaigns WITH (security_barrier) AS
 	SELECT c.campaign_id, c.company_id, c.admin_id, c.name, c.mode, c.expires_at, c.created,
 		CASE WHEN c.expires_at <= plum.now() THEN 'expired' ELSE 'active' END AS state,
 		(SELECT count(*) FROM plum_internal.curation r WHERE r.campaign_id = c.campaign_id) AS curation_rules
-	FROM plum_internal.campaign c;
-COMMENT ON VIEW plum.campaigns IS 'Campaigns with their mode, expiry and state as of plum''s clock.';
+	FROM plum_internal.campaign c
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR c.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.campaigns IS 'Campaigns with their mode, expiry and state as of plum''s clock. A role confined to companies sees only theirs.';
 COMMENT ON COLUMN plum.campaigns.campaign_id IS 'Campaign id.';
 COMMENT ON COLUMN plum.campaigns.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.campaigns.admin_id IS 'The admin who created it.';
@@ -345,12 +349,13 @@ COMMENT ON COLUMN plum.campaigns.created IS 'When it was created.';
 COMMENT ON COLUMN plum.campaigns.state IS 'active or expired.';
 COMMENT ON COLUMN plum.campaigns.curation_rules IS 'Number of curation rules on its catalog.';
 
-CREATE VIEW plum.items AS
+CREATE VIEW plum.items WITH (security_barrier) AS
 	SELECT i.item_id, i.company_id, i.kind, i.brand, i.name, i.category,
 		round(i.price, co.scale) AS price, round(i.min_value, co.scale) AS min_value, round(i.max_value, co.scale) AS max_value,
 		i.vendor, i.active, co.base_currency AS currency, i.created
-	FROM plum_internal.item i JOIN plum_internal.company co USING (company_id);
-COMMENT ON VIEW plum.items IS 'Catalog items of every company.';
+	FROM plum_internal.item i JOIN plum_internal.company co USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR i.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.items IS 'Catalog items of every company (a role confined to companies sees only theirs).';
 COMMENT ON COLUMN plum.items.item_id IS 'Item id.';
 COMMENT ON COLUMN plum.items.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.items.kind IS 'gift_card, experience, merchandise, travel, charity or discount.';

@@ -127,13 +127,15 @@ CREATE FUNCTION plum.code_balance(code plum.code) RETURNS numeric
 	AS $$
 DECLARE
 	v_balance numeric;
+	v_company bigint;
 BEGIN
 	PERFORM plum_internal.not_null(code, 'code');
-	SELECT round(ic.balance, c.scale) INTO v_balance
+	SELECT round(ic.balance, c.scale), ic.company_id INTO v_balance, v_company
 		FROM plum_internal.issued_code ic JOIN plum_internal.company c USING (company_id) WHERE ic.code = code_balance.code;
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown code', format('There is no code %s.', code));
 	END IF;
+	PERFORM plum_internal.check_company(v_company);
 	RETURN v_balance;
 END
 $$;
@@ -217,6 +219,7 @@ BEGIN
 	END IF;
 	-- a code listed twice is marked once
 	v_rows := plum_internal.lock_codes(codes, marking => true);
+	PERFORM plum_internal.check_company(r.company_id) FROM unnest(v_rows) AS r;
 	FOR i IN 1 .. cardinality(v_rows) LOOP
 		IF v_rows[i].cancelled_at IS NOT NULL THEN
 			PERFORM plum_internal.raise('PU003', 'code cancelled',
@@ -305,11 +308,13 @@ CREATE FUNCTION plum.expire_codes() RETURNS numeric
 DECLARE
 	v_now timestamptz := plum.now();
 	v_total numeric;
+	v_companies bigint[] := plum_internal.caller_companies();
 BEGIN
 	-- undistributed codes are left alone (still cancellable); codes locked by a redemption are skipped
 	WITH due AS (
 		SELECT ic.code, ic.balance FROM plum_internal.issued_code ic
 		WHERE ic.expires_at <= v_now AND ic.distributed_at IS NOT NULL AND ic.balance > 0 AND ic.cancelled_at IS NULL
+			AND (v_companies IS NULL OR ic.company_id = ANY (v_companies))
 		ORDER BY ic.code
 		FOR UPDATE SKIP LOCKED),
 	upd AS (
@@ -325,9 +330,11 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION plum.expire_codes() IS
-	'The codes expiry sweep (an addition to the SPEC): records the remaining balance of distributed codes past their expiry as breakage (code_expire) and sets it to 0. Undistributed codes stay cancellable. Idempotent, safe beside redemptions (skips codes they hold). Returns the amount expired now. Run it from pg_cron.';
+	'The codes expiry sweep (an addition to the SPEC): records the remaining balance of distributed codes past their expiry as breakage (code_expire) and sets it to 0. Undistributed codes stay cancellable. Idempotent, safe beside redemptions (skips codes they hold). Returns the amount expired now. Run it from pg_cron. A role confined to companies sweeps only theirs.';
 
-CREATE VIEW plum.codes AS
+-- Two branches: plum_admin members read the codes as they are (so WHERE code = ... uses the
+-- index), other roles read NULL and code_masked; each role's rows pass its company filter.
+CREATE VIEW plum.codes WITH (security_barrier) AS
 	SELECT ic.code, ic.company_id, ic.campaign_id,
 		round(ic.denomination, c.scale) AS denomination,
 		round(ic.balance, c.scale) AS balance,
@@ -337,10 +344,26 @@ CREATE VIEW plum.codes AS
 			WHEN ic.distributed_at IS NULL THEN 'issued'
 			ELSE 'distributed' END AS state,
 		ic.expires_at, ic.admin_id, ic.issued_at, ic.distributed_at, ic.cancelled_at,
-		c.base_currency AS currency
-	FROM plum_internal.issued_code ic JOIN plum_internal.company c USING (company_id);
-COMMENT ON VIEW plum.codes IS 'Gift codes with their balance and state as of plum''s clock.';
-COMMENT ON COLUMN plum.codes.code IS 'The code.';
+		c.base_currency AS currency,
+		plum_internal.mask_code(ic.code::text) AS code_masked
+	FROM plum_internal.issued_code ic JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR ic.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[])) AND (SELECT plum_internal.caller_sees_secrets())
+	UNION ALL
+	SELECT NULL::plum.code AS code, ic.company_id, ic.campaign_id,
+		round(ic.denomination, c.scale) AS denomination,
+		round(ic.balance, c.scale) AS balance,
+		CASE WHEN ic.cancelled_at IS NOT NULL THEN 'cancelled'
+			WHEN ic.expired_at IS NOT NULL OR (ic.balance > 0 AND ic.expires_at <= plum.now()) THEN 'expired'
+			WHEN ic.balance = 0 THEN 'redeemed'
+			WHEN ic.distributed_at IS NULL THEN 'issued'
+			ELSE 'distributed' END AS state,
+		ic.expires_at, ic.admin_id, ic.issued_at, ic.distributed_at, ic.cancelled_at,
+		c.base_currency AS currency,
+		plum_internal.mask_code(ic.code::text) AS code_masked
+	FROM plum_internal.issued_code ic JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR ic.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[])) AND NOT (SELECT plum_internal.caller_sees_secrets());
+COMMENT ON VIEW plum.codes IS 'Gift codes with their balance and state as of plum''s clock. A role confined to companies sees only theirs; the codes themselves (bearer secrets) only plum_admin members see in full.';
+COMMENT ON COLUMN plum.codes.code IS 'The code, for plum_admin members and superusers; NULL for other roles (a code is a bearer secret), who read code_masked.';
 COMMENT ON COLUMN plum.codes.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.codes.campaign_id IS 'The campaign it was issued for.';
 COMMENT ON COLUMN plum.codes.denomination IS 'The value it was issued for.';
@@ -352,6 +375,7 @@ COMMENT ON COLUMN plum.codes.issued_at IS 'When it was issued.';
 COMMENT ON COLUMN plum.codes.distributed_at IS 'When it was first marked distributed or used (NULL: undistributed).';
 COMMENT ON COLUMN plum.codes.cancelled_at IS 'When it was cancelled (NULL: not cancelled).';
 COMMENT ON COLUMN plum.codes.currency IS 'The company''s base currency.';
+COMMENT ON COLUMN plum.codes.code_masked IS 'The code masked for everyone: its last group of four and its check symbol, the rest as * (****-****-2BCD-S).';
 
 -- verify_codes(): replay the codes ledger against code balances (plum.verify() unions every area).
 CREATE FUNCTION plum_internal.verify_codes(company_id bigint DEFAULT NULL)

@@ -154,16 +154,17 @@ $$;
 COMMENT ON FUNCTION plum.cancel_link(bigint, text) IS
 	'Withdraw an unredeemed link (an admin of the link''s company, PU009 otherwise); a redeemed or cancelled link is refused (PU003). Nothing was billed, so nothing is returned to any pool.';
 
-CREATE VIEW plum.links AS
-	SELECT l.token, l.company_id, l.campaign_id, round(l.value, c.scale) AS value, l.recipient,
+CREATE VIEW plum.links WITH (security_barrier) AS
+	SELECT CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN l.token ELSE plum_internal.mask_token(l.token) END AS token, l.company_id, l.campaign_id, round(l.value, c.scale) AS value, l.recipient,
 		CASE WHEN l.state = 'active' AND k.expires_at <= plum.now() THEN 'expired' ELSE l.state END AS state,
 		l.redeemed_at, l.created, l.cancelled_at, k.expires_at, l.item_id, l.reference, l.billing_id, l.admin_id,
 		c.base_currency AS currency
 	FROM plum_internal.link l
 	JOIN plum_internal.campaign k ON k.campaign_id = l.campaign_id
-	JOIN plum_internal.company c ON c.company_id = l.company_id;
-COMMENT ON VIEW plum.links IS 'Reward links with their state as of plum''s clock (an active link past its campaign''s expiry is expired).';
-COMMENT ON COLUMN plum.links.token IS 'The link''s token (a bearer secret: whoever has it can redeem the link).';
+	JOIN plum_internal.company c ON c.company_id = l.company_id
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR l.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.links IS 'Reward links with their state as of plum''s clock (an active link past its campaign''s expiry is expired). A role confined to companies sees only theirs; tokens are masked for roles that are not plum_admin members.';
+COMMENT ON COLUMN plum.links.token IS 'The link''s token (a bearer secret: whoever has it can redeem the link): in full for plum_admin members and superusers, masked for other roles as an ellipsis and its last 4 characters (…wXyZ).';
 COMMENT ON COLUMN plum.links.company_id IS 'Company id (billed when the link is redeemed).';
 COMMENT ON COLUMN plum.links.campaign_id IS 'The links campaign.';
 COMMENT ON COLUMN plum.links.value IS 'What the link is worth.';
@@ -179,11 +180,11 @@ COMMENT ON COLUMN plum.links.billing_id IS 'The billing id of its redemption (pl
 COMMENT ON COLUMN plum.links.admin_id IS 'The admin who created it.';
 COMMENT ON COLUMN plum.links.currency IS 'The company''s base currency.';
 
-CREATE VIEW plum.billing AS
+CREATE VIEW plum.billing WITH (security_barrier) AS
 	SELECT j.company_id, j.at, 'link_redemption'::text AS kind, round(j.amount, c.scale) AS amount, j.reference,
-		j.entry_id AS billing_id, j.token, j.campaign_id, j.item_id, c.base_currency AS currency
+		j.entry_id AS billing_id, CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN j.token ELSE plum_internal.mask_token(j.token) END AS token, j.campaign_id, j.item_id, c.base_currency AS currency
 	FROM plum_internal.journal j JOIN plum_internal.company c ON c.company_id = j.company_id
-	WHERE j.kind = 'link_redeem';
+	WHERE j.kind = 'link_redeem' AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
 COMMENT ON VIEW plum.billing IS 'What each company is billed: one row per redeemed link, written in the redemption''s transaction (the link_redeem ledger rows).';
 COMMENT ON COLUMN plum.billing.company_id IS 'The company billed.';
 COMMENT ON COLUMN plum.billing.at IS 'When (plum clock at the redemption).';
@@ -191,7 +192,7 @@ COMMENT ON COLUMN plum.billing.kind IS 'link_redemption.';
 COMMENT ON COLUMN plum.billing.amount IS 'The amount billed: the link''s whole value.';
 COMMENT ON COLUMN plum.billing.reference IS 'The caller''s reference given at redemption.';
 COMMENT ON COLUMN plum.billing.billing_id IS 'Billing id: what plum.redeem_link() returned (the ledger entry id).';
-COMMENT ON COLUMN plum.billing.token IS 'The link redeemed.';
+COMMENT ON COLUMN plum.billing.token IS 'The link redeemed; masked (…wXyZ) for roles that are not plum_admin members.';
 COMMENT ON COLUMN plum.billing.campaign_id IS 'The link''s campaign.';
 COMMENT ON COLUMN plum.billing.item_id IS 'The item the link was redeemed for.';
 COMMENT ON COLUMN plum.billing.currency IS 'The company''s base currency.';

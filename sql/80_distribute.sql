@@ -44,6 +44,7 @@ CREATE TABLE plum_internal.delivery (
 	delivered_at timestamptz,
 	failed_at	timestamptz,
 	cancelled_at timestamptz,
+	claimed_role regrole,
 	CONSTRAINT delivery_reward CHECK ((kind = 'reward') = (reward IS NOT NULL)),
 	CONSTRAINT delivery_points CHECK (reward IS DISTINCT FROM 'points' OR (amount IS NOT NULL AND recipient IS NOT NULL)),
 	CONSTRAINT delivery_codes CHECK (reward IS DISTINCT FROM 'codes' OR cardinality(codes) > 0),
@@ -92,7 +93,8 @@ CREATE TYPE plum.delivery AS (
 	sent_at	timestamptz,
 	delivered_at	timestamptz,
 	failed_at	timestamptz,
-	cancelled_at	timestamptz
+	cancelled_at	timestamptz,
+	claimed_role	regrole
 );
 -- plum.deliveries' WHERE recipient = ... finds the rows through an index
 CREATE INDEX delivery_recipient ON plum_internal.delivery (recipient) WHERE recipient IS NOT NULL;
@@ -129,6 +131,7 @@ COMMENT ON COLUMN plum_internal.delivery.sent_at IS 'When a sender reported it s
 COMMENT ON COLUMN plum_internal.delivery.delivered_at IS 'When a sender reported it delivered.';
 COMMENT ON COLUMN plum_internal.delivery.failed_at IS 'When it failed for good or bounced.';
 COMMENT ON COLUMN plum_internal.delivery.cancelled_at IS 'When it was cancelled.';
+COMMENT ON COLUMN plum_internal.delivery.claimed_role IS 'The database role that made the current (or last) claim: only it may report the outcome.';
 
 -- What a delivery carries, made real at send time (queue time or release): a scheduled points grant
 -- gives its reservation back and is granted now (plum.give_points: validity starts now); codes are

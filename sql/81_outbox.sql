@@ -14,9 +14,11 @@ DECLARE
 	v_n integer := 0;
 	v_error text;
 	v_channels text[] := '{}';
+	v_companies bigint[] := plum_internal.caller_companies();
 BEGIN
 	-- overlapping runs skip each other's rows; a row a cancellation holds is skipped (and released next time)
 	FOR v_d IN SELECT d.* FROM plum_internal.delivery d WHERE d.state = 'scheduled' AND d.send_at <= v_now
+			AND (v_companies IS NULL OR d.company_id = ANY (v_companies))
 			ORDER BY d.send_at, d.delivery_id FOR UPDATE SKIP LOCKED LOOP
 		BEGIN
 			v_d := plum_internal.send_time(v_d);
@@ -43,13 +45,14 @@ BEGIN
 	-- deliveries whose senders died on every attempt stop here, visibly
 	UPDATE plum_internal.delivery d SET state = 'failed', failed_at = v_now,
 			last_error = coalesce(d.last_error || '; ', '') || format('lease of %s expired on attempt %s', d.claimed_by, d.attempts)
-		WHERE d.state = 'claimed' AND d.next_attempt_at <= v_now AND d.attempts >= plum_internal.max_attempts();
+		WHERE d.state = 'claimed' AND d.next_attempt_at <= v_now AND d.attempts >= plum_internal.max_attempts()
+			AND (v_companies IS NULL OR d.company_id = ANY (v_companies));
 	PERFORM pg_notify('plum_' || c, 'release') FROM unnest(v_channels) AS c;
 	RETURN v_n;
 END
 $$;
 COMMENT ON FUNCTION plum.release_deliveries() IS
-	'Move scheduled deliveries that are due (send_at <= plum.now()) to the queue: scheduled points are granted now from their reservation, codes marked distributed, messages rendered; NOTIFY plum_<channel>. A delivery whose release fails is marked failed (reservation returned). Also fails claimed deliveries whose last lease ran out. Returns how many were queued. Run it from pg_cron every minute.';
+	'Move scheduled deliveries that are due (send_at <= plum.now()) to the queue: scheduled points are granted now from their reservation, codes marked distributed, messages rendered; NOTIFY plum_<channel>. A delivery whose release fails is marked failed (reservation returned). Also fails claimed deliveries whose last lease ran out. Returns how many were queued. Run it from pg_cron every minute. A role confined to companies releases only theirs.';
 
 CREATE FUNCTION plum_internal.max_attempts() RETURNS integer
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -64,6 +67,7 @@ CREATE FUNCTION plum.claim_deliveries(channel text, sender text, batch_size inte
 	AS $$
 DECLARE
 	v_now timestamptz := plum.now();
+	v_companies bigint[] := plum_internal.caller_companies();
 BEGIN
 	PERFORM plum_internal.check_channel(channel);
 	PERFORM plum_internal.not_null(sender, 'sender');
@@ -78,22 +82,27 @@ BEGIN
 	IF lease <= interval '0' OR NOT isfinite(lease) THEN
 		PERFORM plum_internal.raise('22023', 'lease must be positive', format('The lease is %s.', lease));
 	END IF;
+	IF lease > interval '1 hour' THEN
+		PERFORM plum_internal.raise('22023', 'lease too long', format('The lease is %s; it is at most 1 hour.', lease),
+			'Claim again, or report the delivery, before the lease runs out.');
+	END IF;
 	RETURN QUERY
 	WITH c AS (
 		SELECT d.delivery_id FROM plum_internal.delivery d
 		WHERE d.channel = claim_deliveries.channel AND d.state IN ('queued', 'claimed') AND d.next_attempt_at <= v_now
 			AND d.attempts < plum_internal.max_attempts()
+			AND (v_companies IS NULL OR d.company_id = ANY (v_companies))
 		ORDER BY d.next_attempt_at, d.delivery_id
 		LIMIT batch_size
 		FOR UPDATE SKIP LOCKED)
 	UPDATE plum_internal.delivery d SET state = 'claimed', claimed_by = sender, lease_until = v_now + lease,
-			next_attempt_at = v_now + lease, attempts = d.attempts + 1
+			next_attempt_at = v_now + lease, attempts = d.attempts + 1, claimed_role = plum_internal.caller()
 		FROM c WHERE d.delivery_id = c.delivery_id
 		RETURNING d.*;
 END
 $$;
 COMMENT ON FUNCTION plum.claim_deliveries(text, text, integer, interval) IS
-	'A sender claims up to batch_size due deliveries of a channel, oldest first (FOR UPDATE SKIP LOCKED: never one handed to two senders), under a lease; a delivery whose lease ran out is claimable again. Returns the claimed rows (message, destination, qr_svg, ...).';
+	'A sender claims up to batch_size due deliveries of a channel, oldest first (FOR UPDATE SKIP LOCKED: never one handed to two senders), under a lease of at most 1 hour (22023 beyond); a delivery whose lease ran out is claimable again. A role confined to companies claims only theirs; the claiming role is recorded (claimed_role) and only it may report. Returns the claimed rows (message, destination, qr_svg, ...).';
 
 CREATE FUNCTION plum.report_deliveries(delivery_ids bigint[], sender text, outcome text, error text DEFAULT NULL)
 	RETURNS integer
@@ -105,6 +114,7 @@ DECLARE
 	v_bad record;
 	v_n integer;
 	v_done bigint[];
+	v_role regrole := plum_internal.caller();
 BEGIN
 	PERFORM plum_internal.not_null(delivery_ids, 'delivery_ids');
 	PERFORM plum_internal.not_null(sender, 'sender');
@@ -132,19 +142,25 @@ BEGIN
 				delivered_at = CASE WHEN outcome = 'delivered' THEN v_now END,
 				failed_at = CASE WHEN outcome = 'bounced' OR (outcome = 'failed' AND d.attempts >= plum_internal.max_attempts()) THEN v_now END,
 				last_error = CASE WHEN outcome IN ('failed', 'bounced') THEN coalesce(error, outcome) ELSE d.last_error END
-			WHERE d.delivery_id = ANY (delivery_ids) AND d.claimed_by = sender
+			WHERE d.delivery_id = ANY (delivery_ids) AND d.claimed_by = sender AND d.claimed_role = v_role
 				AND (d.state = 'claimed' OR (d.state = 'sent' AND outcome IN ('delivered', 'bounced')))
 			RETURNING d.delivery_id)
 	SELECT count(*), array_agg(upd.delivery_id) INTO v_n, v_done FROM upd;
 	IF v_n = (SELECT count(DISTINCT u.id) FROM unnest(delivery_ids) AS u(id)) THEN
 		RETURN v_n;
 	END IF;
-	SELECT w.id, h.delivery_id IS NOT NULL AS known, h.state, h.claimed_by, h.lease_until INTO v_bad
+	SELECT w.id, h.delivery_id IS NOT NULL AS known, h.state, h.claimed_by, h.lease_until, h.company_id, h.claimed_role INTO v_bad
 		FROM unnest(delivery_ids) AS w(id) LEFT JOIN plum_internal.delivery h ON h.delivery_id = w.id
 		WHERE w.id <> ALL (coalesce(v_done, '{}'))
 		ORDER BY (h.delivery_id IS NULL) DESC, w.id LIMIT 1;
 	IF NOT v_bad.known THEN
 		PERFORM plum_internal.raise('PU005', 'unknown delivery', format('There is no delivery %s.', v_bad.id));
+	END IF;
+	PERFORM plum_internal.check_company(v_bad.company_id);
+	IF v_bad.claimed_role IS DISTINCT FROM v_role AND v_bad.claimed_by IS NOT DISTINCT FROM sender THEN
+		PERFORM plum_internal.raise('PU009', 'delivery claimed by another role',
+			format('Delivery %s was claimed by role %s, not %s.', v_bad.id, coalesce(v_bad.claimed_role::text, 'none'), v_role),
+			'Report with the login that claimed it.');
 	ELSIF v_bad.state = 'claimed' THEN
 		PERFORM plum_internal.raise('PU009', 'delivery not held by this sender',
 			format('Delivery %s is held by %s until %s, not by %s.', v_bad.id, v_bad.claimed_by, v_bad.lease_until, sender),
@@ -163,7 +179,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION plum.report_deliveries(bigint[], text, text, text) IS
-	'A sender reports the outcome of deliveries it holds (sent, delivered, failed, bounced); all or nothing: PU005 for an unknown delivery, PU009 for one it does not hold (another sender''s, or reclaimed after its lease ran out). failed retries after 1, 2, 4, 8 minutes, then stays failed; bounced is final. Returns how many were reported.';
+	'A sender reports the outcome of deliveries it holds (sent, delivered, failed, bounced); all or nothing: PU005 for an unknown delivery, PU009 for one it does not hold (another sender''s, reclaimed after its lease ran out, claimed by another database role, or another company''s). failed retries after 1, 2, 4, 8 minutes, then stays failed; bounced is final. Returns how many were reported.';
 
 CREATE FUNCTION plum.report_delivery(delivery_id bigint, sender text, outcome text, error text DEFAULT NULL)
 	RETURNS text
@@ -195,6 +211,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown delivery', format('There is no delivery %s.', delivery_id));
 	END IF;
+	PERFORM plum_internal.check_company(v_d.company_id);
 	IF v_d.state NOT IN ('scheduled', 'queued') THEN
 		PERFORM plum_internal.raise('PU003', format('delivery already %s', v_d.state),
 			format('Delivery %s is %s%s.', delivery_id, v_d.state,
@@ -235,6 +252,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown company', format('There is no company %s.', queue_expiry_reminders.company_id));
 	END IF;
+	PERFORM plum_internal.check_company(queue_expiry_reminders.company_id);
 	IF within <= interval '0' OR NOT isfinite(within) THEN
 		PERFORM plum_internal.raise('22023', 'window must be positive', format('The window is %s.', within));
 	END IF;
@@ -269,13 +287,43 @@ $$;
 COMMENT ON FUNCTION plum.queue_expiry_reminders(bigint, interval, text, text, jsonb) IS
 	'Queue one reminder per recipient and live points lot of a company expiring within the window (never twice for a lot, whatever the channel); email goes to email recipients, sms and whatsapp to phones. Template fields: amount (what is left of the lot), expires_at, currency, company, name and vars. Returns how many were queued.';
 
-CREATE VIEW plum.deliveries AS
+-- A message sent to a recipient, as the views show it to a role that is not a plum_admin member:
+-- every code and the link token it carries masked as plum_internal.mask_code() and mask_token() do
+-- (spelt out here: the views call this with the reader's privileges, which reach no plum_internal name).
+CREATE FUNCTION plum_internal.mask_message(message text, codes plum.code[], token text) RETURNS text
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_out text := message;
+	v_code plum.code;
+BEGIN
+	IF token IS NOT NULL THEN
+		v_out := replace(v_out, token, '…' || right(token, 4));
+	END IF;
+	FOREACH v_code IN ARRAY coalesce(codes, '{}') LOOP
+		v_out := replace(v_out, v_code::text, regexp_replace(v_code::text, '[^-](?=.*-[^-]+-[^-]+$)', '*', 'g'));
+	END LOOP;
+	RETURN v_out;
+END
+$$;
+COMMENT ON FUNCTION plum_internal.mask_message(text, plum.code[], text) IS
+	'Internal: a delivery''s message with its codes (****-****-2BCD-S) and link token (…wXyZ) masked, as roles that are not plum_admin members read it.';
+
+CREATE VIEW plum.deliveries WITH (security_barrier) AS
 	SELECT d.delivery_id, d.company_id, d.admin_id, d.kind, d.channel, d.destination, d.reward, d.recipient,
-		round(d.amount, c.scale) AS amount, d.codes, d.token, d.lot_id, d.state, d.send_at, d.created, d.released_at,
+		round(d.amount, c.scale) AS amount,
+		CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN d.codes END AS codes,
+		CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN d.token ELSE plum_internal.mask_token(d.token) END AS token, d.lot_id, d.state, d.send_at, d.created, d.released_at,
 		d.attempts, d.next_attempt_at, d.claimed_by, d.lease_until, d.sent_at, d.delivered_at, d.failed_at,
-		d.cancelled_at, d.last_error, d.message, d.qr_svg IS NOT NULL AS has_qr, c.base_currency AS currency
-	FROM plum_internal.delivery d JOIN plum_internal.company c USING (company_id);
-COMMENT ON VIEW plum.deliveries IS 'Every delivery (reward or reminder) with its state.';
+		d.cancelled_at, d.last_error,
+		CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN d.message ELSE plum_internal.mask_message(d.message, d.codes, d.token) END AS message,
+		d.qr_svg IS NOT NULL AS has_qr, c.base_currency AS currency,
+		CASE WHEN d.codes IS NOT NULL THEN ARRAY(SELECT plum_internal.mask_code(x::text) FROM unnest(d.codes) AS x) END AS codes_masked,
+		d.claimed_role
+	FROM plum_internal.delivery d JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR d.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.deliveries IS 'Every delivery (reward or reminder) with its state. A role confined to companies sees only theirs; codes, link tokens and the codes and links inside messages are shown in full only to plum_admin members.';
 COMMENT ON COLUMN plum.deliveries.delivery_id IS 'Delivery id.';
 COMMENT ON COLUMN plum.deliveries.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.deliveries.admin_id IS 'The admin who distributed it (NULL for reminders).';
@@ -285,8 +333,8 @@ COMMENT ON COLUMN plum.deliveries.destination IS 'Where it goes.';
 COMMENT ON COLUMN plum.deliveries.reward IS 'points, codes or link (NULL for reminders).';
 COMMENT ON COLUMN plum.deliveries.recipient IS 'The recipient of the points (or of the reminder).';
 COMMENT ON COLUMN plum.deliveries.amount IS 'Points granted (or reminded of).';
-COMMENT ON COLUMN plum.deliveries.codes IS 'Codes delivered.';
-COMMENT ON COLUMN plum.deliveries.token IS 'Link token delivered.';
+COMMENT ON COLUMN plum.deliveries.codes IS 'Codes delivered, for plum_admin members and superusers; NULL for other roles, who read codes_masked.';
+COMMENT ON COLUMN plum.deliveries.token IS 'Link token delivered; masked (…wXyZ) for roles that are not plum_admin members.';
 COMMENT ON COLUMN plum.deliveries.lot_id IS 'The points lot (grant entry) made, or reminded of.';
 COMMENT ON COLUMN plum.deliveries.state IS 'scheduled, queued, claimed, sent, delivered, failed, bounced or cancelled.';
 COMMENT ON COLUMN plum.deliveries.send_at IS 'When it is (or was) to be sent.';
@@ -301,17 +349,20 @@ COMMENT ON COLUMN plum.deliveries.delivered_at IS 'When it was reported delivere
 COMMENT ON COLUMN plum.deliveries.failed_at IS 'When it failed for good or bounced.';
 COMMENT ON COLUMN plum.deliveries.cancelled_at IS 'When it was cancelled.';
 COMMENT ON COLUMN plum.deliveries.last_error IS 'The last error reported or met at release.';
-COMMENT ON COLUMN plum.deliveries.message IS 'The rendered message (NULL while scheduled).';
+COMMENT ON COLUMN plum.deliveries.message IS 'The rendered message (NULL while scheduled); for roles that are not plum_admin members, with its codes (****-****-2BCD-S) and link token (…wXyZ) masked.';
 COMMENT ON COLUMN plum.deliveries.has_qr IS 'Whether it carries a QR code (qr channel; the SVG is in plum_internal.delivery.qr_svg, returned by claim_deliveries).';
 COMMENT ON COLUMN plum.deliveries.currency IS 'The company''s base currency.';
+COMMENT ON COLUMN plum.deliveries.codes_masked IS 'Codes delivered, masked for everyone (****-****-2BCD-S).';
+COMMENT ON COLUMN plum.deliveries.claimed_role IS 'The database role that made the current (or last) claim; only it may report.';
 
-CREATE VIEW plum.delivery_queue AS
+CREATE VIEW plum.delivery_queue WITH (security_barrier) AS
 	SELECT d.company_id, d.channel, d.state, count(*) AS deliveries,
 		count(*) FILTER (WHERE d.state IN ('queued', 'claimed') AND d.next_attempt_at <= plum.now()) AS claimable,
 		min(d.created) AS oldest, min(CASE WHEN d.state = 'scheduled' THEN d.send_at ELSE d.next_attempt_at END) AS next_at
 	FROM plum_internal.delivery d
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR d.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
 	GROUP BY d.company_id, d.channel, d.state;
-COMMENT ON VIEW plum.delivery_queue IS 'Queue depth: deliveries per company, channel and state.';
+COMMENT ON VIEW plum.delivery_queue IS 'Queue depth: deliveries per company, channel and state (a role confined to companies sees only theirs).';
 COMMENT ON COLUMN plum.delivery_queue.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.delivery_queue.channel IS 'The channel.';
 COMMENT ON COLUMN plum.delivery_queue.state IS 'The state.';
@@ -320,12 +371,13 @@ COMMENT ON COLUMN plum.delivery_queue.claimable IS 'How many a sender could clai
 COMMENT ON COLUMN plum.delivery_queue.oldest IS 'When the oldest of them was created.';
 COMMENT ON COLUMN plum.delivery_queue.next_at IS 'The earliest send_at (scheduled), next attempt (queued) or lease end (claimed).';
 
-CREATE VIEW plum.delivery_failures AS
+CREATE VIEW plum.delivery_failures WITH (security_barrier) AS
 	SELECT d.delivery_id, d.company_id, d.channel, d.destination, d.kind, d.reward, d.state, d.attempts, d.last_error,
 		d.failed_at, CASE WHEN d.state = 'queued' THEN d.next_attempt_at END AS retry_at, d.claimed_by
 	FROM plum_internal.delivery d
-	WHERE d.state IN ('failed', 'bounced') OR (d.state IN ('queued', 'claimed') AND d.last_error IS NOT NULL);
-COMMENT ON VIEW plum.delivery_failures IS 'Deliveries that failed for good or bounced, and those being retried after a failure, with their last error.';
+	WHERE (d.state IN ('failed', 'bounced') OR (d.state IN ('queued', 'claimed') AND d.last_error IS NOT NULL))
+		AND ((SELECT plum_internal.caller_companies()) IS NULL OR d.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.delivery_failures IS 'Deliveries that failed for good or bounced, and those being retried after a failure, with their last error (a role confined to companies sees only theirs).';
 COMMENT ON COLUMN plum.delivery_failures.delivery_id IS 'Delivery id.';
 COMMENT ON COLUMN plum.delivery_failures.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.delivery_failures.channel IS 'The channel.';
@@ -339,12 +391,16 @@ COMMENT ON COLUMN plum.delivery_failures.failed_at IS 'When it failed for good o
 COMMENT ON COLUMN plum.delivery_failures.retry_at IS 'When it may be claimed again (queued for a retry).';
 COMMENT ON COLUMN plum.delivery_failures.claimed_by IS 'The sender that last held it.';
 
-CREATE VIEW plum.scheduled_deliveries AS
+CREATE VIEW plum.scheduled_deliveries WITH (security_barrier) AS
 	SELECT d.delivery_id, d.company_id, d.admin_id, d.channel, d.destination, d.reward, d.recipient,
-		round(d.amount, c.scale) AS reserved, d.codes, d.token, d.send_at, d.created, c.base_currency AS currency
+		round(d.amount, c.scale) AS reserved,
+		CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN d.codes END AS codes,
+		CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN d.token ELSE plum_internal.mask_token(d.token) END AS token,
+		d.send_at, d.created, c.base_currency AS currency,
+		CASE WHEN d.codes IS NOT NULL THEN ARRAY(SELECT plum_internal.mask_code(x::text) FROM unnest(d.codes) AS x) END AS codes_masked
 	FROM plum_internal.delivery d JOIN plum_internal.company c USING (company_id)
-	WHERE d.state = 'scheduled';
-COMMENT ON VIEW plum.scheduled_deliveries IS 'Deliveries waiting for their send_at (released by plum.release_deliveries()).';
+	WHERE d.state = 'scheduled' AND ((SELECT plum_internal.caller_companies()) IS NULL OR d.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.scheduled_deliveries IS 'Deliveries waiting for their send_at (released by plum.release_deliveries()). A role confined to companies sees only theirs; codes and tokens in full only for plum_admin members.';
 COMMENT ON COLUMN plum.scheduled_deliveries.delivery_id IS 'Delivery id.';
 COMMENT ON COLUMN plum.scheduled_deliveries.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.scheduled_deliveries.admin_id IS 'The admin who scheduled it.';
@@ -353,11 +409,12 @@ COMMENT ON COLUMN plum.scheduled_deliveries.destination IS 'Where it will go.';
 COMMENT ON COLUMN plum.scheduled_deliveries.reward IS 'points, codes or link.';
 COMMENT ON COLUMN plum.scheduled_deliveries.recipient IS 'The recipient of scheduled points.';
 COMMENT ON COLUMN plum.scheduled_deliveries.reserved IS 'Points reserved from the admin''s pool until release (NULL for codes and links).';
-COMMENT ON COLUMN plum.scheduled_deliveries.codes IS 'Codes to deliver.';
-COMMENT ON COLUMN plum.scheduled_deliveries.token IS 'Link token to deliver.';
+COMMENT ON COLUMN plum.scheduled_deliveries.codes IS 'Codes to deliver, for plum_admin members and superusers; NULL for other roles, who read codes_masked.';
+COMMENT ON COLUMN plum.scheduled_deliveries.token IS 'Link token to deliver; masked (…wXyZ) for roles that are not plum_admin members.';
 COMMENT ON COLUMN plum.scheduled_deliveries.send_at IS 'When it will be released.';
 COMMENT ON COLUMN plum.scheduled_deliveries.created IS 'When it was scheduled.';
 COMMENT ON COLUMN plum.scheduled_deliveries.currency IS 'The company''s base currency.';
+COMMENT ON COLUMN plum.scheduled_deliveries.codes_masked IS 'Codes to deliver, masked for everyone (****-****-2BCD-S).';
 
 -- verify_deliveries(): reservations in the ledger against the scheduled points grants (plum.verify() unions it).
 CREATE FUNCTION plum_internal.verify_deliveries(company_id bigint DEFAULT NULL)

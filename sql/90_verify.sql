@@ -44,7 +44,7 @@ CREATE FUNCTION plum.verify(company_id bigint DEFAULT NULL)
 	SET search_path = pg_catalog, plum, pg_temp
 	BEGIN ATOMIC
 	SELECT v.* FROM (
-		SELECT * FROM plum_internal.verify_pools(verify.company_id)
+		SELECT * FROM plum_internal.verify_pools(plum_internal.permitted_company(verify.company_id))
 		UNION ALL
 		SELECT * FROM plum_internal.verify_points(verify.company_id)
 		UNION ALL
@@ -54,10 +54,11 @@ CREATE FUNCTION plum.verify(company_id bigint DEFAULT NULL)
 		UNION ALL
 		SELECT * FROM plum_internal.verify_deliveries(verify.company_id)
 	) AS v
+	WHERE plum_internal.company_visible(v.company_id)
 	ORDER BY 1, 2, 3;
 	END;
 COMMENT ON FUNCTION plum.verify(bigint) IS
-	'Replay the ledger against admin pools, wallets, redemptions, codes and links for one company (or all); one row per inconsistency, no rows when consistent.';
+	'Replay the ledger against admin pools, wallets, redemptions, codes and links for one company (or all); one row per inconsistency, no rows when consistent. A role confined to companies checks only theirs (PU009 for another company).';
 
 REVOKE EXECUTE ON FUNCTION plum.verify(bigint), plum_internal.verify_pools(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION plum.verify(bigint) TO plum_admin;

@@ -10,6 +10,7 @@
  */
 #include "plum.h"
 #include "code.h"
+#include "identity.h"
 #include "money.h"
 #include "spi_plans.h"
 
@@ -466,6 +467,9 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 		given[i] = &rows[rowof[i]];
 		scale = Min(scale, given[i]->scale);
 	}
+	/* another company's codes: refused before anything about them is told */
+	for (int i = 0; i < n; i++)
+		PlumCheckCompany(given[i]->company_id);
 	CheckOneCompany(given, n);
 	company_id = given[0]->company_id;
 

@@ -16,6 +16,7 @@
  * backend and kept (spi_plans.c).
  */
 #include "plum.h"
+#include "identity.h"
 #include "spi_plans.h"
 
 #include "catalog/pg_type.h"
@@ -87,7 +88,8 @@ enum
 	READ_MIN_VALUE,
 	READ_MAX_VALUE,
 	READ_IN_CATALOG,
-	READ_ACCEPTS
+	READ_ACCEPTS,
+	READ_COMPANY
 };
 
 /*
@@ -115,7 +117,8 @@ static const char link_read_sql[] =
 "        OR pg_catalog.lower(r.category) OPERATOR(pg_catalog.=) pg_catalog.lower(i.category))),"
 "  COALESCE(CASE WHEN i.price IS NOT NULL THEN i.price OPERATOR(pg_catalog.=) l.value"
 "    ELSE l.value OPERATOR(pg_catalog.>=) i.min_value AND l.value OPERATOR(pg_catalog.<=) i.max_value END,"
-"    false)"
+"    false),"
+"  l.company_id"
 " FROM " PLUM_INTERNAL "link l"
 " JOIN " PLUM_INTERNAL "campaign k ON k.campaign_id OPERATOR(pg_catalog.=) l.campaign_id"
 " JOIN " PLUM_INTERNAL "company c ON c.company_id OPERATOR(pg_catalog.=) l.company_id"
@@ -326,6 +329,9 @@ plum_redeem_link(PG_FUNCTION_ARGS)
 				 errmsg("unknown link"),
 				 errdetail("No link has this token."),
 				 errhint("Check that the whole link was copied.")));
+	/* another company's link: refused before anything about it is told */
+	if (LinkColumn(READ_COMPANY, &d))
+		PlumCheckCompany(DatumGetInt64(d));
 	if (LinkColumn(READ_STATE, &d) && !LinkColumnEquals(READ_STATE, "active"))
 		LinkNotActive(READ_STATE, READ_REDEEMED_AT, READ_CANCELLED_AT);
 	campaign_id = LinkColumn(READ_CAMPAIGN, &d) ? DatumGetInt64(d) : 0;

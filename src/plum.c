@@ -2,6 +2,7 @@
  * plum.c — module entry point.
  */
 #include "plum.h"
+#include "identity.h"
 #include "spi_plans.h"
 
 PG_MODULE_MAGIC;
@@ -14,4 +15,5 @@ _PG_init(void)
 {
 	PlumGucInit();
 	SpiPlansInit();
+	IdentityInit();
 }

@@ -7,6 +7,7 @@
  * kept (spi_plans.c).
  */
 #include "plum.h"
+#include "identity.h"
 #include "money.h"
 #include "recipient.h"
 #include "spi_plans.h"
@@ -219,6 +220,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 	company_id = PG_GETARG_INT64(0);
 	recipient = PG_GETARG_DATUM(1);
 	amount = PG_GETARG_NUMERIC(2);
+	PlumCheckCompany(company_id);
 
 	SPI_connect();
 	PlansReady(&plans, PreparePlans);
@@ -341,6 +343,7 @@ plum_points_balance(PG_FUNCTION_ARGS)
 	CheckNotNull(fcinfo, 0, "company_id");
 	CheckNotNull(fcinfo, 1, "recipient");
 	company_id = PG_GETARG_INT64(0);
+	PlumCheckCompany(company_id);
 
 	cat = PlumCatalogGet();
 	if (ReadWallet(cat, company_id, PG_GETARG_DATUM(1), &d))

@@ -168,3 +168,8 @@ REVOKE SELECT ON plum_internal.currency FROM plum_reader;
 
 -- Then the Makefile appends: every block of the area files marked "-- @new-in 0.2.0" (state new
 -- in 0.2.0: operators, casts, types, indexes), then the code part of every area file.
+
+-- 5. (issue 9, identity) Senders: the database role that claimed a delivery, the only one whose report
+--    is accepted.  (plum.delivery, the composite type claim_deliveries returns, is new in 0.2.0 and
+--    is created with this attribute by its "@new-in 0.2.0" block.)
+ALTER TABLE plum_internal.delivery ADD COLUMN claimed_role regrole;

@@ -49,6 +49,11 @@ SELECT pg_temp.try($$INSERT INTO plum_internal.journal (company_id, at, kind, am
 SELECT pg_temp.try($$SET plum.now = '2030-01-01 00:00:00+00'$$);
 RESET ROLE;
 
+-- a BI login sees a company's rows once granted it (an unbound one sees none)
+SET ROLE regress_plum_reader;
+SELECT count(*) AS unbound_reader_reads_ledger FROM plum.ledger;
+RESET ROLE;
+SELECT plum.grant_company('regress_plum_reader', :acme);
 SET ROLE regress_plum_reader;
 SELECT count(*) AS reader_reads_ledger FROM plum.ledger;
 SELECT email, pool FROM plum.admins;
