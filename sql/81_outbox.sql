@@ -320,7 +320,7 @@ CREATE VIEW plum.deliveries WITH (security_barrier) AS
 		CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN d.message ELSE plum_internal.mask_message(d.message, d.codes, d.token) END AS message,
 		d.qr_svg IS NOT NULL AS has_qr, c.base_currency AS currency,
 		CASE WHEN d.codes IS NOT NULL THEN ARRAY(SELECT plum_internal.mask_code(x::text) FROM unnest(d.codes) AS x) END AS codes_masked,
-		d.claimed_role
+		d.claimed_role::text AS claimed_role
 	FROM plum_internal.delivery d JOIN plum_internal.company c USING (company_id)
 	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR d.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
 COMMENT ON VIEW plum.deliveries IS 'Every delivery (reward or reminder) with its state. A role confined to companies sees only theirs; codes, link tokens and the codes and links inside messages are shown in full only to plum_admin members.';
@@ -353,7 +353,7 @@ COMMENT ON COLUMN plum.deliveries.message IS 'The rendered message (NULL while s
 COMMENT ON COLUMN plum.deliveries.has_qr IS 'Whether it carries a QR code (qr channel; the SVG is in plum_internal.delivery.qr_svg, returned by claim_deliveries).';
 COMMENT ON COLUMN plum.deliveries.currency IS 'The company''s base currency.';
 COMMENT ON COLUMN plum.deliveries.codes_masked IS 'Codes delivered, masked for everyone (****-****-2BCD-S).';
-COMMENT ON COLUMN plum.deliveries.claimed_role IS 'The database role that made the current (or last) claim; only it may report.';
+COMMENT ON COLUMN plum.deliveries.claimed_role IS 'The name of the database role that made the current (or last) claim; only it may report.';
 
 CREATE VIEW plum.delivery_queue WITH (security_barrier) AS
 	SELECT d.company_id, d.channel, d.state, count(*) AS deliveries,
