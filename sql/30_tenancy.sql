@@ -187,6 +187,7 @@ CREATE TABLE plum_internal.admin (
 	created_total numeric NOT NULL DEFAULT 0 CHECK (created_total >= 0),
 	pool		numeric NOT NULL DEFAULT 0,
 	created		timestamptz NOT NULL,
+	chain_head	bytea,
 	UNIQUE (company_id, email)
 );
 
@@ -219,6 +220,7 @@ COMMENT ON COLUMN plum_internal.admin.threshold IS 'The most value this admin ma
 COMMENT ON COLUMN plum_internal.admin.created_total IS 'Value this admin has created so far (never above threshold).';
 COMMENT ON COLUMN plum_internal.admin.pool IS 'Undistributed value: created and not yet handed out (never below zero; never expires).';
 COMMENT ON COLUMN plum_internal.admin.created IS 'When the admin was added (plum clock).';
+COMMENT ON COLUMN plum_internal.admin.chain_head IS 'The head of the admin''s pool chain: the hash of its last create, reserve, unreserve or code_issue ledger row (NULL before the first).';
 
 -- Enforce thresholds and pools on every write of plum_internal.admin, whoever writes it.
 CREATE FUNCTION plum_internal.admin_guard() RETURNS trigger
@@ -495,15 +497,21 @@ DECLARE
 	v_company bigint;
 	v_scale smallint;
 	v_pool numeric;
+	v_entry bigint;
+	v_now timestamptz := plum.now();
+	v_hash bytea;
 BEGIN
 	PERFORM plum_internal.not_null(admin_id, 'admin_id');
 	SELECT c.company_id, c.scale INTO v_company, v_scale FROM plum_internal.admin_company(create_points.admin_id) c;
 	amount := plum_internal.valid_amount(amount, v_scale);
+	v_entry := nextval('plum_internal.journal_entry_id_seq');
 	-- the row lock serialises one admin's creations; the trigger enforces the threshold
-	UPDATE plum_internal.admin a SET created_total = a.created_total + amount, pool = a.pool + amount
-		WHERE a.admin_id = create_points.admin_id RETURNING a.pool INTO v_pool;
-	INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id)
-		VALUES (v_company, plum.now(), 'create', amount, create_points.admin_id);
+	UPDATE plum_internal.admin a SET created_total = a.created_total + amount, pool = a.pool + amount,
+		chain_head = plum_internal.entry_hash(a.chain_head, v_entry, v_company, v_now, 'create', amount,
+			create_points.admin_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+		WHERE a.admin_id = create_points.admin_id RETURNING a.pool, a.chain_head INTO v_pool, v_hash;
+	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, hash)
+		VALUES (v_entry, v_company, v_now, 'create', amount, create_points.admin_id, v_hash);
 	RETURN round(v_pool, v_scale);
 END
 $$;
