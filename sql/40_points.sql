@@ -103,12 +103,12 @@ BEGIN
 	INSERT INTO plum_internal.account AS a (company_id, recipient, lots, chain_head)
 		VALUES (v_company, recipient,
 			plum_internal.wallet_add(plum_internal.wallet_empty(v_scale), v_entry, v_now, plum_internal.expiry_of(v_now, v_validity), amount, v_now),
-			plum_internal.entry_hash(NULL, v_entry, v_company, v_now, 'give', amount, give_points.admin_id, recipient, v_entry,
-				NULL, NULL, note, idempotency_key, NULL, NULL, NULL, NULL, NULL, NULL))
+			plum_internal.entry_hash(NULL, v_entry, v_company, v_now, 'give', amount, give_points.admin_id, give_points.recipient,
+				v_entry, NULL, NULL, give_points.note, give_points.idempotency_key, NULL, NULL, NULL, NULL, NULL, NULL))
 		ON CONFLICT ON CONSTRAINT account_pkey DO UPDATE
 		SET lots = plum_internal.wallet_add(plum_internal.wallet_live(a.lots, v_now), v_entry, v_now, plum_internal.expiry_of(v_now, v_validity), amount, v_now),
 			chain_head = plum_internal.entry_hash(a.chain_head, v_entry, v_company, v_now, 'give', amount, give_points.admin_id,
-				recipient, v_entry, NULL, NULL, note, idempotency_key, NULL, NULL, NULL, NULL, NULL, NULL)
+				give_points.recipient, v_entry, NULL, NULL, give_points.note, give_points.idempotency_key, NULL, NULL, NULL, NULL, NULL, NULL)
 		RETURNING a.chain_head INTO v_hash;
 	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, idempotency_key, hash)
 		VALUES (v_entry, v_company, v_now, 'give', amount, give_points.admin_id, recipient, v_entry, note, idempotency_key, v_hash);
