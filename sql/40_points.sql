@@ -218,7 +218,7 @@ BEGIN
 					FROM plum_internal.wallet_lots(EXCLUDED.lots) AS l),
 			chain_head = CASE WHEN substring(EXCLUDED.chain_head FROM 41) = coalesce(acc.chain_head, '')
 				THEN substring(EXCLUDED.chain_head FOR 40)
-				ELSE plum_internal.chain_moved(acc.company_id, acc.recipient::text) END;
+				ELSE plum_internal.chain_raced(acc.company_id, acc.recipient::text) END;
 	RETURN v_n;
 END
 $$;

@@ -168,3 +168,11 @@ REVOKE SELECT ON plum_internal.currency FROM plum_reader;
 
 -- Then the Makefile appends: every block of the area files marked "-- @new-in 0.2.0" (state new
 -- in 0.2.0: operators, casts, types, indexes), then the code part of every area file.
+
+-- 5. The tamper-evident ledger (issue 9): every ledger row's hash, and every holder's chain head
+-- (sql/35_ledger.sql, src/chain.c). 0.1.0's rows are hashed by 0.1.0--0.2.0.post.sql.
+ALTER TABLE plum_internal.journal ADD COLUMN hash bytea;
+ALTER TABLE plum_internal.admin ADD COLUMN chain_head bytea;
+ALTER TABLE plum_internal.account ADD COLUMN chain_head bytea;
+ALTER TABLE plum_internal.issued_code ADD COLUMN chain_head bytea;
+ALTER TABLE plum_internal.link ADD COLUMN chain_head bytea;
