@@ -87,20 +87,6 @@ COMMENT ON FUNCTION plum_internal.entry_hash(bytea, bigint, bigint, timestamptz,
 	'big-endian; at as microseconds since 1970-01-01 UTC, 8 bytes big-endian; a numeric as its text without trailing '
 	'fractional zeros; text as its UTF-8 bytes; a recipient, wallet or code as its canonical text form.';
 
--- A bulk grant found a wallet created by a concurrent call since it locked the existing ones.
-CREATE FUNCTION plum_internal.chain_raced(company_id bigint, holder text) RETURNS bytea
-	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, plum, pg_temp
-	AS $$
-BEGIN
-	PERFORM plum_internal.raise('40001', 'concurrent write to a ledger holder',
-		format('%s of company %s was written by a concurrent call.', holder, company_id), 'Retry the call.');
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION plum_internal.chain_raced(bigint, text) IS
-	'Internal: 40001 (retry) when a holder''s chain moved under a bulk write that had not locked it.';
-
 -- The same hash for a row given whole (its own hash column is ignored).
 CREATE FUNCTION plum_internal.entry_hash(prev bytea, e plum_internal.journal) RETURNS bytea
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -237,7 +223,6 @@ REVOKE EXECUTE ON FUNCTION
 	plum_internal.entry_hash(bytea, bigint, bigint, timestamptz, text, numeric, bigint, plum.recipient,
 		bigint, bigint, text, text, text, plum.wallet, bigint, bigint, plum.code, text, numeric),
 	plum_internal.entry_hash(bytea, plum_internal.journal),
-	plum_internal.chain_raced(bigint, text),
 	plum_internal.entry_chain_step(bytea, bytea, bigint, bigint, timestamptz, text, numeric, bigint,
 		plum.recipient, bigint, bigint, text, text, text, plum.wallet, bigint, bigint, plum.code, text, numeric)
 	FROM PUBLIC;

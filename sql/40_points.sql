@@ -134,6 +134,7 @@ DECLARE
 	v_bad bigint;
 	v_total numeric;
 	v_pool numeric;
+	v_held plum.recipient[];
 BEGIN
 	PERFORM plum_internal.not_null(admin_id, 'admin_id');
 	PERFORM plum_internal.not_null(recipients, 'recipients');
@@ -169,17 +170,50 @@ BEGIN
 	v_pool := plum_internal.debit_pool(give_points_bulk.admin_id, v_total, v_scale, format(' in %s grants', v_n));
 	v_expiry := plum_internal.expiry_of(v_now, v_validity);
 
-	-- lock every existing wallet of these recipients in one pass, in recipient order: the one
-	-- canonical order, so two bulk grants with overlapping recipients never deadlock
-	PERFORM 1 FROM plum_internal.account a JOIN (SELECT DISTINCT r FROM unnest(recipients) AS r) t ON a.recipient = t.r
-		WHERE a.company_id = v_company ORDER BY a.recipient FOR UPDATE OF a;
+	-- lock or create every wallet of these recipients in one pass, in recipient order: the one
+	-- canonical order, so two bulk grants with overlapping recipients never deadlock. A wallet that
+	-- does not exist is created with its grants, chained from the start; one that exists, or that a
+	-- concurrent call creates meanwhile, is only locked (DO UPDATE ... WHERE false locks the row and
+	-- writes nothing) and gets its grants below, chained from its head once it is ours.
+	-- One ledger entry per grant; one lot per recipient (grants of one call share their expiry, so they merge).
+	WITH g AS MATERIALIZED (
+		SELECT u.r, round(u.a, v_scale) AS a, u.i FROM unnest(recipients, amounts) WITH ORDINALITY AS u(r, a, i)),
+	known AS MATERIALIZED (
+		SELECT a.recipient FROM plum_internal.account a
+		WHERE a.company_id = v_company AND a.recipient IN (SELECT g.r FROM g)),
+	fresh AS MATERIALIZED (
+		SELECT x.*, nextval('plum_internal.journal_entry_id_seq') AS e
+		FROM (SELECT g.* FROM g WHERE NOT EXISTS (SELECT FROM known k WHERE k.recipient = g.r) ORDER BY g.i) AS x),
+	h AS MATERIALIZED (
+		SELECT f.*, plum_internal.entry_chain(NULL, f.e, v_company, v_now, 'give', f.a, give_points_bulk.admin_id, f.r, f.e,
+				NULL, NULL, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL) OVER (PARTITION BY f.r ORDER BY f.e) AS hash
+		FROM fresh f),
+	per AS (
+		SELECT h.r, min(h.e) AS e, sum(h.a) AS a, (array_agg(h.hash ORDER BY h.e DESC))[1] AS head FROM h GROUP BY h.r
+		UNION ALL
+		SELECT k.recipient, NULL, NULL, NULL FROM known k),
+	made AS (
+		INSERT INTO plum_internal.account AS acc (company_id, recipient, lots, chain_head)
+		SELECT v_company, per.r, CASE WHEN per.e IS NULL THEN plum_internal.wallet_empty(v_scale)
+				ELSE plum_internal.wallet_add(plum_internal.wallet_empty(v_scale), per.e, v_now, v_expiry, per.a, v_now) END,
+			per.head
+		FROM per ORDER BY per.r
+		ON CONFLICT ON CONSTRAINT account_pkey DO UPDATE SET lots = acc.lots WHERE false
+		RETURNING acc.recipient),
+	j AS (
+		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, hash)
+		SELECT h.e, v_company, v_now, 'give', h.a, give_points_bulk.admin_id, h.r, h.e, note, h.hash
+		FROM h JOIN made ON made.recipient = h.r)
+	SELECT array_agg(per.r) INTO v_held FROM per WHERE NOT EXISTS (SELECT FROM made WHERE made.recipient = per.r);
+	IF v_held IS NULL THEN
+		RETURN v_n;
+	END IF;
 
-	-- record the expiry of lots that these recipients' wallets hold past their expiry
-	WITH targets AS (SELECT DISTINCT r FROM unnest(recipients) AS r),
-	due AS (
+	-- the wallets that existed (all locked now): record the expiry of the lots they hold past their expiry
+	WITH due AS (
 		SELECT x.*, nextval('plum_internal.journal_entry_id_seq') AS e
 		FROM (SELECT a.recipient, a.lots, plum_internal.wallet_expired(a.lots, v_now) AS gone
-			FROM plum_internal.account a JOIN targets t ON a.recipient = t.r
+			FROM plum_internal.account a JOIN unnest(v_held) AS t(r) ON a.recipient = t.r
 			WHERE a.company_id = v_company AND a.next_expiry <= v_now) AS x),
 	upd AS (
 		UPDATE plum_internal.account a SET lots = plum_internal.wallet_live(due.lots, v_now),
@@ -191,34 +225,23 @@ BEGIN
 	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, recipient, lots, hash)
 		SELECT upd.e, v_company, v_now, 'expire', plum_internal.wallet_total(upd.gone), upd.recipient, upd.gone, upd.chain_head FROM upd;
 
-	-- one ledger entry per grant; one lot per recipient (grants of one call share their expiry, so they merge).
-	-- Each wallet's grants chain on from its head (the wallets that exist are locked above); a wallet that a
-	-- concurrent call created since is refused with 40001 (retry) rather than chained on a head not seen.
+	-- then their grants, chained from their heads
 	WITH g AS MATERIALIZED (
-		SELECT u.r, round(u.a, v_scale) AS a, nextval('plum_internal.journal_entry_id_seq') AS e
-		FROM unnest(recipients, amounts) AS u(r, a)),
+		SELECT x.r, x.a, nextval('plum_internal.journal_entry_id_seq') AS e
+		FROM (SELECT u.r, round(u.a, v_scale) AS a FROM unnest(recipients, amounts) WITH ORDINALITY AS u(r, a, i)
+			JOIN unnest(v_held) AS t(r) ON t.r = u.r ORDER BY u.i) AS x),
 	h AS MATERIALIZED (
-		SELECT g.*, acc.chain_head AS start,
-			plum_internal.entry_chain(acc.chain_head, g.e, v_company, v_now, 'give', g.a, give_points_bulk.admin_id, g.r, g.e,
+		SELECT g.*, plum_internal.entry_chain(acc.chain_head, g.e, v_company, v_now, 'give', g.a, give_points_bulk.admin_id, g.r, g.e,
 				NULL, NULL, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL) OVER (PARTITION BY g.r ORDER BY g.e) AS hash
-		FROM g LEFT JOIN plum_internal.account acc ON acc.company_id = v_company AND acc.recipient = g.r),
+		FROM g JOIN plum_internal.account acc ON acc.company_id = v_company AND acc.recipient = g.r),
 	j AS (
 		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, hash)
 		SELECT h.e, v_company, v_now, 'give', h.a, give_points_bulk.admin_id, h.r, h.e, note, h.hash FROM h),
-	per AS (SELECT h.r, min(h.e) AS e, sum(h.a) AS a, (array_agg(h.hash ORDER BY h.e DESC))[1] AS head,
-			(array_agg(h.start))[1] AS start
-		FROM h GROUP BY h.r)
-	INSERT INTO plum_internal.account AS acc (company_id, recipient, lots, chain_head)
-		SELECT v_company, per.r, plum_internal.wallet_add(plum_internal.wallet_empty(v_scale), per.e, v_now, v_expiry, per.a, v_now),
-			-- the new head, followed by the head it chains on (only a wallet that exists has one)
-			per.head || coalesce(per.start, '')
-		FROM per ORDER BY per.r
-		ON CONFLICT ON CONSTRAINT account_pkey DO UPDATE
-		SET lots = (SELECT plum_internal.wallet_add(plum_internal.wallet_live(acc.lots, v_now), l.lot_id, l.issued_at, l.expires_at, l.amount, v_now)
-					FROM plum_internal.wallet_lots(EXCLUDED.lots) AS l),
-			chain_head = CASE WHEN substring(EXCLUDED.chain_head FROM 41) = coalesce(acc.chain_head, '')
-				THEN substring(EXCLUDED.chain_head FOR 40)
-				ELSE plum_internal.chain_raced(acc.company_id, acc.recipient::text) END;
+	per AS (SELECT h.r, min(h.e) AS e, sum(h.a) AS a, (array_agg(h.hash ORDER BY h.e DESC))[1] AS head FROM h GROUP BY h.r)
+	UPDATE plum_internal.account acc
+		SET lots = plum_internal.wallet_add(plum_internal.wallet_live(acc.lots, v_now), per.e, v_now, v_expiry, per.a, v_now),
+			chain_head = per.head
+		FROM per WHERE acc.company_id = v_company AND acc.recipient = per.r;
 	RETURN v_n;
 END
 $$;
