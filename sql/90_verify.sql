@@ -79,20 +79,33 @@ CREATE FUNCTION plum_internal.verify_chains(company_id bigint DEFAULT NULL)
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, plum, pg_temp
 	BEGIN ATOMIC
-	WITH r AS (
-		SELECT j.company_id, j.entry_id, j.hash,
-			plum_internal.holder_of(j.kind, j.admin_id, j.recipient, j.code, j.token) AS holder,
-			plum_internal.entry_hash(lag(j.hash) OVER w, j) IS DISTINCT FROM j.hash AS broken
-		FROM plum_internal.journal j
-		WHERE verify_chains.company_id IS NULL OR j.company_id = verify_chains.company_id
-		WINDOW w AS (PARTITION BY j.company_id, plum_internal.holder_of(j.kind, j.admin_id, j.recipient, j.code, j.token)
-			ORDER BY j.hash)),
+	-- one sort and one window pass over the ledger: each row against its predecessor (lag) in its
+	-- holder's chain, and whether it is the chain's last row (lead); the holder is kept as typed
+	-- columns (c: 0 admin pool, 1 wallet, 2 code, 3 link, as plum_internal.holder_of() classes rows);
+	-- only the broken rows and each chain's last row are kept, and named as text
+	WITH r AS MATERIALIZED (SELECT * FROM (
+		SELECT j.company_id, j.entry_id, j.hash, j.kind, j.admin_id, j.recipient, j.code, j.token,
+			plum_internal.entry_hash(lag(j.hash) OVER w, j.entry_id, j.company_id, j.at, j.kind, j.amount, j.admin_id,
+				j.recipient, j.lot_id, j.redemption_id, j.reference, j.note, j.idempotency_key, j.lots, j.campaign_id,
+				j.item_id, j.code, j.token, j.balance_after) IS DISTINCT FROM j.hash AS broken,
+			lead(j.entry_id) OVER w IS NULL AS last
+		FROM (SELECT x.*, CASE WHEN x.kind IN ('create', 'reserve', 'unreserve', 'code_issue') THEN 0
+					WHEN x.kind IN ('give', 'redeem', 'expire', 'restore') THEN 1
+					WHEN x.kind LIKE 'code\_%' THEN 2 ELSE 3 END AS c
+				FROM plum_internal.journal x
+				WHERE verify_chains.company_id IS NULL OR x.company_id = verify_chains.company_id) AS j
+		WINDOW w AS (PARTITION BY j.company_id, j.c, CASE WHEN j.c = 0 THEN j.admin_id END, CASE WHEN j.c = 1 THEN j.recipient END,
+			CASE WHEN j.c = 2 THEN j.code END, CASE WHEN j.c = 3 THEN j.token END COLLATE "C"
+			ORDER BY j.hash)) AS x
+		WHERE x.broken OR x.last),
 	first_broken AS (
-		SELECT DISTINCT ON (r.company_id, r.holder) r.company_id, r.holder, r.entry_id
-		FROM r WHERE r.broken ORDER BY r.company_id, r.holder, r.hash),
+		SELECT DISTINCT ON (x.company_id, x.holder) x.company_id, x.holder, x.entry_id
+		FROM (SELECT r.*, plum_internal.holder_of(r.kind, r.admin_id, r.recipient, r.code, r.token) AS holder
+			FROM r WHERE r.broken) AS x
+		ORDER BY x.company_id, x.holder, x.hash),
 	last AS (
-		SELECT DISTINCT ON (r.company_id, r.holder) r.company_id, r.holder, r.entry_id, r.hash
-		FROM r ORDER BY r.company_id, r.holder, r.hash DESC NULLS FIRST)
+		SELECT r.company_id, plum_internal.holder_of(r.kind, r.admin_id, r.recipient, r.code, r.token) AS holder, r.entry_id, r.hash
+		FROM r WHERE r.last)
 	SELECT fb.company_id, 'ledger chain',
 			format('%s: entry %s: its hash disagrees with its fields and the previous entry''s hash (first broken entry of the chain)',
 				fb.holder, fb.entry_id)
