@@ -309,16 +309,23 @@ COMMENT ON FUNCTION plum_internal.admin_company(bigint) IS
 	'Internal: the company of the admin with this id, or PU005.';
 
 -- Take amount from an admin's pool (the row lock serialises the pool), or PU001 with the figures.
-CREATE FUNCTION plum_internal.debit_pool(admin_id bigint, amount numeric, scale smallint, what text DEFAULT '')
+CREATE FUNCTION plum_internal.debit_pool(admin_id bigint, amount numeric, scale smallint, what text DEFAULT '',
+		entry jsonb DEFAULT NULL)
 	RETURNS numeric
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 DECLARE
 	v_pool numeric;
+	v_entry plum_internal.journal;
 BEGIN
-	UPDATE plum_internal.admin a SET pool = a.pool - debit_pool.amount
-		WHERE a.admin_id = debit_pool.admin_id AND a.pool >= debit_pool.amount RETURNING a.pool INTO v_pool;
+	-- the pool's own ledger row (reserve, code_issue), if given, chains on the pool in the same UPDATE
+	IF entry IS NOT NULL THEN
+		v_entry := jsonb_populate_record(NULL::plum_internal.journal, entry);
+	END IF;
+	UPDATE plum_internal.admin a SET pool = a.pool - debit_pool.amount,
+		chain_head = CASE WHEN entry IS NULL THEN a.chain_head ELSE plum_internal.entry_hash(a.chain_head, v_entry) END
+		WHERE a.admin_id = debit_pool.admin_id AND a.pool >= debit_pool.amount RETURNING a.pool, a.chain_head INTO v_pool, v_entry.hash;
 	IF NOT FOUND THEN
 		SELECT a.pool INTO v_pool FROM plum_internal.admin a WHERE a.admin_id = debit_pool.admin_id;
 		PERFORM plum_internal.raise('PU001', 'insufficient pool',
@@ -326,11 +333,15 @@ BEGIN
 				round(debit_pool.amount, scale), what),
 			'Create points into the pool with plum.create_points() first.');
 	END IF;
+	IF entry IS NOT NULL THEN
+		INSERT INTO plum_internal.journal SELECT v_entry.*;
+	END IF;
 	RETURN v_pool;
 END
 $$;
-COMMENT ON FUNCTION plum_internal.debit_pool(bigint, numeric, smallint, text) IS
-	'Internal: take an amount from the admin''s pool and return the new pool; PU001 (with the pool and the request) when it is short.';
+COMMENT ON FUNCTION plum_internal.debit_pool(bigint, numeric, smallint, text, jsonb) IS
+	'Internal: take an amount from the admin''s pool and return the new pool; PU001 (with the pool and the request) when it is short. '
+	'entry (the columns of a ledger row of the pool: reserve, code_issue) is chained on the pool''s head in the same UPDATE and written.';
 
 -- A points grant within the company's largest grant, or PU008 (nth: the grant's place in a bulk call).
 CREATE FUNCTION plum_internal.check_grant(company_id bigint, scale smallint, max_grant numeric, amount numeric,
@@ -582,7 +593,7 @@ REVOKE EXECUTE ON FUNCTION
 	plum_internal.valid_amount(numeric, smallint, text),
 	plum_internal.admin_row(bigint),
 	plum_internal.admin_company(bigint),
-	plum_internal.debit_pool(bigint, numeric, smallint, text),
+	plum_internal.debit_pool(bigint, numeric, smallint, text, jsonb),
 	plum_internal.check_grant(bigint, smallint, numeric, numeric, bigint)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION

@@ -97,7 +97,11 @@ BEGIN
 			format('Asked for %s codes; one call issues 1 to 1000000.', count));
 	END IF;
 	v_total := denomination * count;
-	v_pool := plum_internal.debit_pool(issue_codes.admin_id, v_total, v_scale, format(' for %s codes of %s', count, denomination));
+	-- the batch's ledger row chains on the issuing admin's pool in debit_pool's UPDATE
+	v_pool := plum_internal.debit_pool(issue_codes.admin_id, v_total, v_scale, format(' for %s codes of %s', count, denomination),
+		jsonb_build_object('entry_id', nextval('plum_internal.journal_entry_id_seq'), 'company_id', v_campaign.company_id,
+			'at', v_now, 'kind', 'code_issue', 'amount', v_total, 'admin_id', issue_codes.admin_id,
+			'campaign_id', issue_codes.campaign_id, 'note', format('%s codes of %s', count, denomination)));
 	v_codes := ARRAY(SELECT plum_internal.code_random(count));
 	BEGIN
 		-- the fast path: one plain INSERT (no speculative insertion per row)
@@ -114,17 +118,6 @@ BEGIN
 				denomination, v_now, v_campaign.expires_at, ARRAY(SELECT plum_internal.code_random(count - cardinality(v_codes))));
 		END LOOP;
 	END;
-	-- the batch's ledger row chains on the issuing admin's pool (locked by debit_pool)
-	WITH e AS (SELECT nextval('plum_internal.journal_entry_id_seq') AS e, format('%s codes of %s', count, denomination) AS note),
-	p AS (
-		UPDATE plum_internal.admin a SET chain_head = plum_internal.entry_hash(a.chain_head, e.e, v_campaign.company_id, v_now,
-			'code_issue', v_total, issue_codes.admin_id, NULL, NULL, NULL, NULL, e.note, NULL, NULL, issue_codes.campaign_id,
-			NULL, NULL, NULL, NULL)
-		FROM e WHERE a.admin_id = issue_codes.admin_id
-		RETURNING e.e, e.note, a.chain_head)
-	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, campaign_id, note, hash)
-		SELECT p.e, v_campaign.company_id, v_now, 'code_issue', v_total, issue_codes.admin_id, issue_codes.campaign_id,
-			p.note, p.chain_head FROM p;
 	RETURN QUERY SELECT unnest(v_codes);
 END
 $$;

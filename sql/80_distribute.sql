@@ -365,18 +365,11 @@ BEGIN
 				CASE WHEN link IS NOT NULL THEN '' END, v_d.send_at, false, vars),
 			v_d.reward || ' delivery');
 		IF v_d.reward = 'points' THEN
-			v_pool := plum_internal.debit_pool(distribute.admin_id, v_d.amount, v_company.scale);
-			-- the reservation chains on the admin's pool (locked by debit_pool)
-			WITH e AS (SELECT nextval('plum_internal.journal_entry_id_seq') AS e),
-			p AS (
-				UPDATE plum_internal.admin a SET chain_head = plum_internal.entry_hash(a.chain_head, e.e, v_company.company_id, v_now,
-					'reserve', v_d.amount, distribute.admin_id, v_d.recipient, NULL, NULL, 'delivery:' || v_d.delivery_id, NULL, NULL,
-					NULL, NULL, NULL, NULL, NULL, NULL)
-				FROM e WHERE a.admin_id = distribute.admin_id
-				RETURNING e.e, a.chain_head)
-			INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, reference, hash)
-				SELECT p.e, v_company.company_id, v_now, 'reserve', v_d.amount, distribute.admin_id, v_d.recipient,
-					'delivery:' || v_d.delivery_id, p.chain_head FROM p;
+			-- the reservation chains on the admin's pool in debit_pool's UPDATE
+			v_pool := plum_internal.debit_pool(distribute.admin_id, v_d.amount, v_company.scale, '',
+				jsonb_build_object('entry_id', nextval('plum_internal.journal_entry_id_seq'), 'company_id', v_company.company_id,
+					'at', v_now, 'kind', 'reserve', 'amount', v_d.amount, 'admin_id', distribute.admin_id,
+					'recipient', v_d.recipient, 'reference', 'delivery:' || v_d.delivery_id));
 		END IF;
 	END IF;
 	INSERT INTO plum_internal.delivery SELECT v_d.*;
