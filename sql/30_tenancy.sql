@@ -187,6 +187,7 @@ CREATE TABLE plum_internal.admin (
 	created_total numeric NOT NULL DEFAULT 0 CHECK (created_total >= 0),
 	pool		numeric NOT NULL DEFAULT 0,
 	created		timestamptz NOT NULL,
+	chain_head	bytea,
 	UNIQUE (company_id, email)
 );
 
@@ -219,6 +220,7 @@ COMMENT ON COLUMN plum_internal.admin.threshold IS 'The most value this admin ma
 COMMENT ON COLUMN plum_internal.admin.created_total IS 'Value this admin has created so far (never above threshold).';
 COMMENT ON COLUMN plum_internal.admin.pool IS 'Undistributed value: created and not yet handed out (never below zero; never expires).';
 COMMENT ON COLUMN plum_internal.admin.created IS 'When the admin was added (plum clock).';
+COMMENT ON COLUMN plum_internal.admin.chain_head IS 'The head of the admin''s pool chain: the hash of its last create, reserve, unreserve or code_issue ledger row (NULL before the first).';
 
 -- Enforce thresholds and pools on every write of plum_internal.admin, whoever writes it.
 CREATE FUNCTION plum_internal.admin_guard() RETURNS trigger
@@ -309,16 +311,23 @@ COMMENT ON FUNCTION plum_internal.admin_company(bigint) IS
 	'Internal: the company of the admin with this id, or PU005; PU009 when the calling role may not act as it (plum_internal.check_admin).';
 
 -- Take amount from an admin's pool (the row lock serialises the pool), or PU001 with the figures.
-CREATE FUNCTION plum_internal.debit_pool(admin_id bigint, amount numeric, scale smallint, what text DEFAULT '')
+CREATE FUNCTION plum_internal.debit_pool(admin_id bigint, amount numeric, scale smallint, what text DEFAULT '',
+		entry jsonb DEFAULT NULL)
 	RETURNS numeric
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 DECLARE
 	v_pool numeric;
+	v_entry plum_internal.journal;
 BEGIN
-	UPDATE plum_internal.admin a SET pool = a.pool - debit_pool.amount
-		WHERE a.admin_id = debit_pool.admin_id AND a.pool >= debit_pool.amount RETURNING a.pool INTO v_pool;
+	-- the pool's own ledger row (reserve, code_issue), if given, chains on the pool in the same UPDATE
+	IF entry IS NOT NULL THEN
+		v_entry := jsonb_populate_record(NULL::plum_internal.journal, entry);
+	END IF;
+	UPDATE plum_internal.admin a SET pool = a.pool - debit_pool.amount,
+		chain_head = CASE WHEN entry IS NULL THEN a.chain_head ELSE plum_internal.entry_hash(a.chain_head, v_entry) END
+		WHERE a.admin_id = debit_pool.admin_id AND a.pool >= debit_pool.amount RETURNING a.pool, a.chain_head INTO v_pool, v_entry.hash;
 	IF NOT FOUND THEN
 		SELECT a.pool INTO v_pool FROM plum_internal.admin a WHERE a.admin_id = debit_pool.admin_id;
 		PERFORM plum_internal.raise('PU001', 'insufficient pool',
@@ -326,11 +335,15 @@ BEGIN
 				round(debit_pool.amount, scale), what),
 			'Create points into the pool with plum.create_points() first.');
 	END IF;
+	IF entry IS NOT NULL THEN
+		INSERT INTO plum_internal.journal SELECT v_entry.*;
+	END IF;
 	RETURN v_pool;
 END
 $$;
-COMMENT ON FUNCTION plum_internal.debit_pool(bigint, numeric, smallint, text) IS
-	'Internal: take an amount from the admin''s pool and return the new pool; PU001 (with the pool and the request) when it is short.';
+COMMENT ON FUNCTION plum_internal.debit_pool(bigint, numeric, smallint, text, jsonb) IS
+	'Internal: take an amount from the admin''s pool and return the new pool; PU001 (with the pool and the request) when it is short. '
+	'entry (the columns of a ledger row of the pool: reserve, code_issue) is chained on the pool''s head in the same UPDATE and written.';
 
 -- A points grant within the company's largest grant, or PU008 (nth: the grant's place in a bulk call).
 CREATE FUNCTION plum_internal.check_grant(company_id bigint, scale smallint, max_grant numeric, amount numeric,
@@ -503,15 +516,21 @@ DECLARE
 	v_company bigint;
 	v_scale smallint;
 	v_pool numeric;
+	v_entry bigint;
+	v_now timestamptz := plum.now();
+	v_hash bytea;
 BEGIN
 	PERFORM plum_internal.not_null(admin_id, 'admin_id');
 	SELECT c.company_id, c.scale INTO v_company, v_scale FROM plum_internal.admin_company(create_points.admin_id) c;
 	amount := plum_internal.valid_amount(amount, v_scale);
+	v_entry := nextval('plum_internal.journal_entry_id_seq');
 	-- the row lock serialises one admin's creations; the trigger enforces the threshold
-	UPDATE plum_internal.admin a SET created_total = a.created_total + amount, pool = a.pool + amount
-		WHERE a.admin_id = create_points.admin_id RETURNING a.pool INTO v_pool;
-	INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id)
-		VALUES (v_company, plum.now(), 'create', amount, create_points.admin_id);
+	UPDATE plum_internal.admin a SET created_total = a.created_total + amount, pool = a.pool + amount,
+		chain_head = plum_internal.entry_hash(a.chain_head, v_entry, v_company, v_now, 'create', amount,
+			create_points.admin_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+		WHERE a.admin_id = create_points.admin_id RETURNING a.pool, a.chain_head INTO v_pool, v_hash;
+	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, hash)
+		VALUES (v_entry, v_company, v_now, 'create', amount, create_points.admin_id, v_hash);
 	RETURN round(v_pool, v_scale);
 END
 $$;
@@ -584,7 +603,7 @@ REVOKE EXECUTE ON FUNCTION
 	plum_internal.valid_amount(numeric, smallint, text),
 	plum_internal.admin_row(bigint),
 	plum_internal.admin_company(bigint),
-	plum_internal.debit_pool(bigint, numeric, smallint, text),
+	plum_internal.debit_pool(bigint, numeric, smallint, text, jsonb),
 	plum_internal.check_grant(bigint, smallint, numeric, numeric, bigint)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION

@@ -21,7 +21,8 @@ CREATE TABLE plum_internal.journal (
 	item_id		bigint,
 	code		plum.code,
 	token		text,
-	balance_after numeric
+	balance_after numeric,
+	hash		bytea
 );
 CREATE INDEX journal_redemption ON plum_internal.journal (redemption_id) WHERE redemption_id IS NOT NULL;
 CREATE INDEX journal_code ON plum_internal.journal (code) WHERE code IS NOT NULL;
@@ -64,6 +65,62 @@ COMMENT ON COLUMN plum_internal.journal.item_id IS 'The catalog item a redemptio
 COMMENT ON COLUMN plum_internal.journal.code IS 'The code of a code movement (code_redeem, code_cancel, code_expire).';
 COMMENT ON COLUMN plum_internal.journal.token IS 'The link of a link movement (link_create, link_redeem, link_cancel).';
 COMMENT ON COLUMN plum_internal.journal.balance_after IS 'The code''s balance after this movement (code_redeem).';
+COMMENT ON COLUMN plum_internal.journal.hash IS 'The row''s link in its holder''s hash chain: plum_internal.entry_hash(the previous row''s hash, this row''s fields). The holder (wallet, code, link, admin pool) keeps the last one as its chain_head; plum.verify() recomputes every chain.';
+
+-- The tamper-evident ledger: every row's hash chains it to the previous row of its holder.
+-- The C function hashes a canonical encoding of the row (src/chain.c documents it byte by byte).
+CREATE FUNCTION plum_internal.entry_hash(prev bytea, entry_id bigint, company_id bigint, at timestamptz, kind text,
+		amount numeric, admin_id bigint, recipient plum.recipient, lot_id bigint, redemption_id bigint, reference text,
+		note text, idempotency_key text, lots plum.wallet, campaign_id bigint, item_id bigint, code plum.code,
+		token text, balance_after numeric)
+	RETURNS bytea
+	LANGUAGE C IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'plum_entry_hash';
+COMMENT ON FUNCTION plum_internal.entry_hash(bytea, bigint, bigint, timestamptz, text, numeric, bigint, plum.recipient,
+		bigint, bigint, text, text, text, plum.wallet, bigint, bigint, plum.code, text, numeric) IS
+	'Internal: the hash of a ledger row that follows prev (NULL: the holder''s first row) in its holder''s chain: '
+	'8 bytes of position (prev''s + 1, big-endian; 1 for the first row) followed by SHA-256 of encode(prev) || encode(entry_id) || '
+	'encode(company_id) || encode(at) || encode(kind) || encode(amount) || encode(admin_id) || encode(recipient) || '
+	'encode(lot_id) || encode(redemption_id) || encode(reference) || encode(note) || encode(idempotency_key) || '
+	'encode(lots) || encode(campaign_id) || encode(item_id) || encode(code) || encode(token) || encode(balance_after), '
+	'where encode(NULL) = 0x00 and encode(x) = 0x01 || length(b) (4 bytes, big-endian) || b with b: a bigint as 8 bytes '
+	'big-endian; at as microseconds since 1970-01-01 UTC, 8 bytes big-endian; a numeric as its text without trailing '
+	'fractional zeros; text as its UTF-8 bytes; a recipient, wallet or code as its canonical text form.';
+
+-- The same hash for a row given whole (its own hash column is ignored).
+CREATE FUNCTION plum_internal.entry_hash(prev bytea, e plum_internal.journal) RETURNS bytea
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN plum_internal.entry_hash(prev, e.entry_id, e.company_id, e.at, e.kind, e.amount, e.admin_id, e.recipient,
+		e.lot_id, e.redemption_id, e.reference, e.note, e.idempotency_key, e.lots, e.campaign_id, e.item_id, e.code,
+		e.token, e.balance_after);
+COMMENT ON FUNCTION plum_internal.entry_hash(bytea, plum_internal.journal) IS
+	'Internal: plum_internal.entry_hash() of a whole ledger row (its hash column ignored).';
+
+CREATE FUNCTION plum_internal.entry_chain_step(state bytea, head bytea, entry_id bigint, company_id bigint, at timestamptz,
+		kind text, amount numeric, admin_id bigint, recipient plum.recipient, lot_id bigint, redemption_id bigint,
+		reference text, note text, idempotency_key text, lots plum.wallet, campaign_id bigint, item_id bigint,
+		code plum.code, token text, balance_after numeric)
+	RETURNS bytea
+	LANGUAGE C IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'plum_entry_chain_step';
+COMMENT ON FUNCTION plum_internal.entry_chain_step(bytea, bytea, bigint, bigint, timestamptz, text, numeric, bigint,
+		plum.recipient, bigint, bigint, text, text, text, plum.wallet, bigint, bigint, plum.code, text, numeric) IS
+	'Internal: transition function of plum_internal.entry_chain(): entry_hash() on the state, or on head for the first row.';
+
+-- Several rows of one holder written by one statement: entry_chain(head, fields...) OVER (PARTITION BY
+-- the holder ORDER BY entry_id) gives each row its hash, the last one the holder's new head.
+CREATE AGGREGATE plum_internal.entry_chain(head bytea, entry_id bigint, company_id bigint, at timestamptz, kind text,
+		amount numeric, admin_id bigint, recipient plum.recipient, lot_id bigint, redemption_id bigint, reference text,
+		note text, idempotency_key text, lots plum.wallet, campaign_id bigint, item_id bigint, code plum.code,
+		token text, balance_after numeric) (
+	SFUNC = plum_internal.entry_chain_step,
+	STYPE = bytea,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE plum_internal.entry_chain(bytea, bigint, bigint, timestamptz, text, numeric, bigint, plum.recipient,
+		bigint, bigint, text, text, text, plum.wallet, bigint, bigint, plum.code, text, numeric) IS
+	'Internal: the running hash chain of a holder''s new rows from its head (as a window aggregate ordered by entry id).';
 
 -- The ledger is append-only, for everyone.
 CREATE FUNCTION plum_internal.journal_append_only() RETURNS trigger
@@ -181,6 +238,13 @@ COMMENT ON COLUMN plum.ledger.lots IS 'Lot portions taken, restored or expired (
 
 REVOKE EXECUTE ON FUNCTION
 	plum_internal.claim_key(bigint, text, text, text, bigint),
-	plum_internal.journal_append_only()
+	plum_internal.journal_append_only(),
+	plum_internal.entry_hash(bytea, bigint, bigint, timestamptz, text, numeric, bigint, plum.recipient,
+		bigint, bigint, text, text, text, plum.wallet, bigint, bigint, plum.code, text, numeric),
+	plum_internal.entry_hash(bytea, plum_internal.journal),
+	plum_internal.entry_chain_step(bytea, bytea, bigint, bigint, timestamptz, text, numeric, bigint,
+		plum.recipient, bigint, bigint, text, text, text, plum.wallet, bigint, bigint, plum.code, text, numeric)
 	FROM PUBLIC;
+REVOKE EXECUTE ON ROUTINE plum_internal.entry_chain(bytea, bigint, bigint, timestamptz, text, numeric, bigint,
+		plum.recipient, bigint, bigint, text, text, text, plum.wallet, bigint, bigint, plum.code, text, numeric) FROM PUBLIC;
 GRANT SELECT ON plum.ledger TO plum_reader;

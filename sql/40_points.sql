@@ -6,6 +6,7 @@ CREATE TABLE plum_internal.account (
 	recipient	plum.recipient NOT NULL,
 	lots		plum.wallet COMPRESSION lz4 NOT NULL,
 	next_expiry	timestamptz GENERATED ALWAYS AS (plum_internal.wallet_next_expiry(lots, '-infinity'::timestamptz)) STORED,
+	chain_head	bytea,
 	PRIMARY KEY (company_id, recipient)
 ) WITH (fillfactor = 80);
 CREATE INDEX account_next_expiry ON plum_internal.account (next_expiry);
@@ -22,6 +23,7 @@ COMMENT ON COLUMN plum_internal.account.company_id IS 'The company whose points 
 COMMENT ON COLUMN plum_internal.account.recipient IS 'The recipient (normalised email or E.164 phone).';
 COMMENT ON COLUMN plum_internal.account.lots IS 'The wallet: the lots not yet consumed, in FIFO order (may hold lots expired since the last write until the sweep). Large wallets are TOASTed with lz4, several times cheaper to rewrite than pglz.';
 COMMENT ON COLUMN plum_internal.account.next_expiry IS 'Earliest expiry among the stored lots: when the sweep next has work for this wallet.';
+COMMENT ON COLUMN plum_internal.account.chain_head IS 'The head of the wallet''s chain: the hash of its last give, redeem, expire or restore ledger row.';
 
 -- When a grant made at at expires: in UTC, so the session's TimeZone never changes it.
 CREATE FUNCTION plum_internal.expiry_of(at timestamptz, validity interval) RETURNS timestamptz
@@ -41,17 +43,24 @@ DECLARE
 	v_lots plum.wallet;
 	v_next timestamptz;
 	v_gone plum.wallet;
+	v_entry bigint;
+	v_hash bytea;
 BEGIN
 	SELECT a.lots, a.next_expiry INTO v_lots, v_next FROM plum_internal.account a
 		WHERE a.company_id = settle_account.company_id AND a.recipient = settle_account.recipient
 		FOR UPDATE;
 	IF FOUND AND v_next <= at THEN
 		v_gone := plum_internal.wallet_expired(v_lots, at);
-		UPDATE plum_internal.account a SET lots = plum_internal.wallet_live(v_lots, at)
-			WHERE a.company_id = settle_account.company_id AND a.recipient = settle_account.recipient;
-		INSERT INTO plum_internal.journal (company_id, at, kind, amount, recipient, lots)
-			VALUES (settle_account.company_id, settle_account.at, 'expire', plum_internal.wallet_total(v_gone),
-				settle_account.recipient, v_gone);
+		v_entry := nextval('plum_internal.journal_entry_id_seq');
+		UPDATE plum_internal.account a SET lots = plum_internal.wallet_live(v_lots, at),
+			chain_head = plum_internal.entry_hash(a.chain_head, v_entry, settle_account.company_id, settle_account.at, 'expire',
+				plum_internal.wallet_total(v_gone), NULL, settle_account.recipient, NULL, NULL, NULL, NULL, NULL, v_gone,
+				NULL, NULL, NULL, NULL, NULL)
+			WHERE a.company_id = settle_account.company_id AND a.recipient = settle_account.recipient
+			RETURNING a.chain_head INTO v_hash;
+		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, recipient, lots, hash)
+			VALUES (v_entry, settle_account.company_id, settle_account.at, 'expire', plum_internal.wallet_total(v_gone),
+				settle_account.recipient, v_gone, v_hash);
 	END IF;
 END
 $$;
@@ -73,6 +82,7 @@ DECLARE
 	v_entry bigint;
 	v_prior bigint;
 	v_pool numeric;
+	v_hash bytea;
 BEGIN
 	PERFORM plum_internal.not_null(admin_id, 'admin_id');
 	PERFORM plum_internal.not_null(recipient, 'recipient');
@@ -90,13 +100,18 @@ BEGIN
 	END IF;
 	v_pool := plum_internal.debit_pool(give_points.admin_id, amount, v_scale);
 	PERFORM plum_internal.settle_account(v_company, recipient, v_now);
-	INSERT INTO plum_internal.account AS a (company_id, recipient, lots)
+	INSERT INTO plum_internal.account AS a (company_id, recipient, lots, chain_head)
 		VALUES (v_company, recipient,
-			plum_internal.wallet_add(plum_internal.wallet_empty(v_scale), v_entry, v_now, plum_internal.expiry_of(v_now, v_validity), amount, v_now))
+			plum_internal.wallet_add(plum_internal.wallet_empty(v_scale), v_entry, v_now, plum_internal.expiry_of(v_now, v_validity), amount, v_now),
+			plum_internal.entry_hash(NULL, v_entry, v_company, v_now, 'give', amount, give_points.admin_id, give_points.recipient,
+				v_entry, NULL, NULL, give_points.note, give_points.idempotency_key, NULL, NULL, NULL, NULL, NULL, NULL))
 		ON CONFLICT ON CONSTRAINT account_pkey DO UPDATE
-		SET lots = plum_internal.wallet_add(plum_internal.wallet_live(a.lots, v_now), v_entry, v_now, plum_internal.expiry_of(v_now, v_validity), amount, v_now);
-	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, idempotency_key)
-		VALUES (v_entry, v_company, v_now, 'give', amount, give_points.admin_id, recipient, v_entry, note, idempotency_key);
+		SET lots = plum_internal.wallet_add(plum_internal.wallet_live(a.lots, v_now), v_entry, v_now, plum_internal.expiry_of(v_now, v_validity), amount, v_now),
+			chain_head = plum_internal.entry_hash(a.chain_head, v_entry, v_company, v_now, 'give', amount, give_points.admin_id,
+				give_points.recipient, v_entry, NULL, NULL, give_points.note, give_points.idempotency_key, NULL, NULL, NULL, NULL, NULL, NULL)
+		RETURNING a.chain_head INTO v_hash;
+	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, idempotency_key, hash)
+		VALUES (v_entry, v_company, v_now, 'give', amount, give_points.admin_id, recipient, v_entry, note, idempotency_key, v_hash);
 	RETURN v_entry;
 END
 $$;
@@ -119,6 +134,7 @@ DECLARE
 	v_bad bigint;
 	v_total numeric;
 	v_pool numeric;
+	v_held plum.recipient[];
 BEGIN
 	PERFORM plum_internal.not_null(admin_id, 'admin_id');
 	PERFORM plum_internal.not_null(recipients, 'recipients');
@@ -154,37 +170,78 @@ BEGIN
 	v_pool := plum_internal.debit_pool(give_points_bulk.admin_id, v_total, v_scale, format(' in %s grants', v_n));
 	v_expiry := plum_internal.expiry_of(v_now, v_validity);
 
-	-- lock every existing wallet of these recipients in one pass, in recipient order: the one
-	-- canonical order, so two bulk grants with overlapping recipients never deadlock
-	PERFORM 1 FROM plum_internal.account a JOIN (SELECT DISTINCT r FROM unnest(recipients) AS r) t ON a.recipient = t.r
-		WHERE a.company_id = v_company ORDER BY a.recipient FOR UPDATE OF a;
-
-	-- record the expiry of lots that these recipients' wallets hold past their expiry
-	WITH targets AS (SELECT DISTINCT r FROM unnest(recipients) AS r),
-	due AS (
-		SELECT a.recipient, a.lots FROM plum_internal.account a JOIN targets t ON a.recipient = t.r
-		WHERE a.company_id = v_company AND a.next_expiry <= v_now),
-	upd AS (
-		UPDATE plum_internal.account a SET lots = plum_internal.wallet_live(due.lots, v_now) FROM due
-		WHERE a.company_id = v_company AND a.recipient = due.recipient
-		RETURNING a.recipient, plum_internal.wallet_expired(due.lots, v_now) AS gone)
-	INSERT INTO plum_internal.journal (company_id, at, kind, amount, recipient, lots)
-		SELECT v_company, v_now, 'expire', plum_internal.wallet_total(upd.gone), upd.recipient, upd.gone FROM upd;
-
-	-- one ledger entry per grant; one lot per recipient (grants of one call share their expiry, so they merge)
+	-- lock or create every wallet of these recipients in one pass, in recipient order: the one
+	-- canonical order, so two bulk grants with overlapping recipients never deadlock. A wallet that
+	-- does not exist is created with its grants, chained from the start; one that exists, or that a
+	-- concurrent call creates meanwhile, is only locked (DO UPDATE ... WHERE false locks the row and
+	-- writes nothing) and gets its grants below, chained from its head once it is ours.
+	-- One ledger entry per grant; one lot per recipient (grants of one call share their expiry, so they merge).
 	WITH g AS MATERIALIZED (
-		SELECT u.r, round(u.a, v_scale) AS a, nextval('plum_internal.journal_entry_id_seq') AS e
-		FROM unnest(recipients, amounts) AS u(r, a)),
-	j AS (
-		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note)
-		SELECT g.e, v_company, v_now, 'give', g.a, give_points_bulk.admin_id, g.r, g.e, note FROM g),
-	per AS (SELECT g.r, min(g.e) AS e, sum(g.a) AS a FROM g GROUP BY g.r)
-	INSERT INTO plum_internal.account AS acc (company_id, recipient, lots)
-		SELECT v_company, per.r, plum_internal.wallet_add(plum_internal.wallet_empty(v_scale), per.e, v_now, v_expiry, per.a, v_now)
+		SELECT u.r, round(u.a, v_scale) AS a, u.i FROM unnest(recipients, amounts) WITH ORDINALITY AS u(r, a, i)),
+	known AS MATERIALIZED (
+		SELECT a.recipient FROM plum_internal.account a
+		WHERE a.company_id = v_company AND a.recipient IN (SELECT g.r FROM g)),
+	fresh AS MATERIALIZED (
+		SELECT x.*, nextval('plum_internal.journal_entry_id_seq') AS e
+		FROM (SELECT g.* FROM g WHERE NOT EXISTS (SELECT FROM known k WHERE k.recipient = g.r) ORDER BY g.i) AS x),
+	h AS MATERIALIZED (
+		SELECT f.*, plum_internal.entry_chain(NULL, f.e, v_company, v_now, 'give', f.a, give_points_bulk.admin_id, f.r, f.e,
+				NULL, NULL, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL) OVER (PARTITION BY f.r ORDER BY f.e) AS hash
+		FROM fresh f),
+	per AS (
+		SELECT h.r, min(h.e) AS e, sum(h.a) AS a, (array_agg(h.hash ORDER BY h.e DESC))[1] AS head FROM h GROUP BY h.r
+		UNION ALL
+		SELECT k.recipient, NULL, NULL, NULL FROM known k),
+	made AS (
+		INSERT INTO plum_internal.account AS acc (company_id, recipient, lots, chain_head)
+		SELECT v_company, per.r, CASE WHEN per.e IS NULL THEN plum_internal.wallet_empty(v_scale)
+				ELSE plum_internal.wallet_add(plum_internal.wallet_empty(v_scale), per.e, v_now, v_expiry, per.a, v_now) END,
+			per.head
 		FROM per ORDER BY per.r
-		ON CONFLICT ON CONSTRAINT account_pkey DO UPDATE
-		SET lots = (SELECT plum_internal.wallet_add(plum_internal.wallet_live(acc.lots, v_now), l.lot_id, l.issued_at, l.expires_at, l.amount, v_now)
-					FROM plum_internal.wallet_lots(EXCLUDED.lots) AS l);
+		ON CONFLICT ON CONSTRAINT account_pkey DO UPDATE SET lots = acc.lots WHERE false
+		RETURNING acc.recipient),
+	j AS (
+		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, hash)
+		SELECT h.e, v_company, v_now, 'give', h.a, give_points_bulk.admin_id, h.r, h.e, note, h.hash
+		FROM h JOIN made ON made.recipient = h.r)
+	SELECT array_agg(per.r) INTO v_held FROM per WHERE NOT EXISTS (SELECT FROM made WHERE made.recipient = per.r);
+	IF v_held IS NULL THEN
+		RETURN v_n;
+	END IF;
+
+	-- the wallets that existed (all locked now): record the expiry of the lots they hold past their expiry
+	WITH due AS (
+		SELECT x.*, nextval('plum_internal.journal_entry_id_seq') AS e
+		FROM (SELECT a.recipient, a.lots, plum_internal.wallet_expired(a.lots, v_now) AS gone
+			FROM plum_internal.account a JOIN unnest(v_held) AS t(r) ON a.recipient = t.r
+			WHERE a.company_id = v_company AND a.next_expiry <= v_now) AS x),
+	upd AS (
+		UPDATE plum_internal.account a SET lots = plum_internal.wallet_live(due.lots, v_now),
+			chain_head = plum_internal.entry_hash(a.chain_head, due.e, v_company, v_now, 'expire', plum_internal.wallet_total(due.gone),
+				NULL, a.recipient, NULL, NULL, NULL, NULL, NULL, due.gone, NULL, NULL, NULL, NULL, NULL)
+		FROM due
+		WHERE a.company_id = v_company AND a.recipient = due.recipient
+		RETURNING due.e, a.recipient, due.gone, a.chain_head)
+	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, recipient, lots, hash)
+		SELECT upd.e, v_company, v_now, 'expire', plum_internal.wallet_total(upd.gone), upd.recipient, upd.gone, upd.chain_head FROM upd;
+
+	-- then their grants, chained from their heads
+	WITH g AS MATERIALIZED (
+		SELECT x.r, x.a, nextval('plum_internal.journal_entry_id_seq') AS e
+		FROM (SELECT u.r, round(u.a, v_scale) AS a FROM unnest(recipients, amounts) WITH ORDINALITY AS u(r, a, i)
+			JOIN unnest(v_held) AS t(r) ON t.r = u.r ORDER BY u.i) AS x),
+	h AS MATERIALIZED (
+		SELECT g.*, plum_internal.entry_chain(acc.chain_head, g.e, v_company, v_now, 'give', g.a, give_points_bulk.admin_id, g.r, g.e,
+				NULL, NULL, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL) OVER (PARTITION BY g.r ORDER BY g.e) AS hash
+		FROM g JOIN plum_internal.account acc ON acc.company_id = v_company AND acc.recipient = g.r),
+	j AS (
+		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, hash)
+		SELECT h.e, v_company, v_now, 'give', h.a, give_points_bulk.admin_id, h.r, h.e, note, h.hash FROM h),
+	per AS (SELECT h.r, min(h.e) AS e, sum(h.a) AS a, (array_agg(h.hash ORDER BY h.e DESC))[1] AS head FROM h GROUP BY h.r)
+	UPDATE plum_internal.account acc
+		SET lots = plum_internal.wallet_add(plum_internal.wallet_live(acc.lots, v_now), per.e, v_now, v_expiry, per.a, v_now),
+			chain_head = per.head
+		FROM per WHERE acc.company_id = v_company AND acc.recipient = per.r;
 	RETURN v_n;
 END
 $$;
@@ -224,6 +281,10 @@ DECLARE
 	v_lots plum.wallet;
 	v_res record;
 	v_gone plum.wallet;
+	v_head bytea;
+	v_hash bytea;
+	v_expiry bigint;
+	v_last bytea;
 BEGIN
 	PERFORM plum_internal.not_null(redemption_id, 'redemption_id');
 	SELECT * INTO v_red FROM plum_internal.journal j WHERE j.entry_id = reverse_redemption.redemption_id AND j.kind = 'redeem';
@@ -245,7 +306,7 @@ BEGIN
 	END IF;
 	-- the wallet's row lock serialises reversals (and redemptions) of this recipient
 	PERFORM plum_internal.settle_account(v_red.company_id, v_red.recipient, v_now);
-	SELECT a.lots INTO STRICT v_lots FROM plum_internal.account a
+	SELECT a.lots, a.chain_head INTO STRICT v_lots, v_head FROM plum_internal.account a
 		WHERE a.company_id = v_red.company_id AND a.recipient = v_red.recipient;
 	SELECT coalesce(sum(j.amount), 0) INTO v_done FROM plum_internal.journal j
 		WHERE j.redemption_id = reverse_redemption.redemption_id AND j.kind = 'restore';
@@ -259,15 +320,25 @@ BEGIN
 				round(v_red.amount, v_scale), round(v_done, v_scale), round(v_left, v_scale), round(amount, v_scale)));
 	END IF;
 	SELECT * INTO v_res FROM plum_internal.wallet_restore(v_lots, v_red.lots, v_done, amount, v_now);
-	UPDATE plum_internal.account a SET lots = v_res.wallet
-		WHERE a.company_id = v_red.company_id AND a.recipient = v_red.recipient;
-	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, recipient, redemption_id, idempotency_key, lots)
-		VALUES (v_entry, v_red.company_id, v_now, 'restore', amount, v_red.recipient, redemption_id, idempotency_key, v_res.restored);
 	v_gone := v_res.expired;
+	-- the wallet is locked (settle_account): its head moves past the restore and, if any, the expiry of restored points
+	v_hash := plum_internal.entry_hash(v_head, v_entry, v_red.company_id, v_now, 'restore', amount, NULL,
+		v_red.recipient, NULL, redemption_id, NULL, NULL, idempotency_key, v_res.restored, NULL, NULL, NULL, NULL, NULL);
+	v_last := v_hash;
 	IF plum_internal.wallet_total(v_gone) > 0 THEN
+		v_expiry := nextval('plum_internal.journal_entry_id_seq');
+		v_last := plum_internal.entry_hash(v_hash, v_expiry, v_red.company_id, v_now, 'expire', plum_internal.wallet_total(v_gone),
+			NULL, v_red.recipient, NULL, redemption_id, NULL, NULL, NULL, v_gone, NULL, NULL, NULL, NULL, NULL);
+	END IF;
+	UPDATE plum_internal.account a SET lots = v_res.wallet, chain_head = v_last
+		WHERE a.company_id = v_red.company_id AND a.recipient = v_red.recipient;
+	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, recipient, redemption_id, idempotency_key, lots, hash)
+		VALUES (v_entry, v_red.company_id, v_now, 'restore', amount, v_red.recipient, redemption_id, idempotency_key, v_res.restored, v_hash);
+	IF v_expiry IS NOT NULL THEN
 		-- points restored to lots that have expired since come back as already expired (breakage)
-		INSERT INTO plum_internal.journal (company_id, at, kind, amount, recipient, redemption_id, lots)
-			VALUES (v_red.company_id, v_now, 'expire', plum_internal.wallet_total(v_gone), v_red.recipient, redemption_id, v_gone);
+		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, recipient, redemption_id, lots, hash)
+			VALUES (v_expiry, v_red.company_id, v_now, 'expire', plum_internal.wallet_total(v_gone), v_red.recipient, redemption_id,
+				v_gone, v_last);
 	END IF;
 	RETURN round(amount, v_scale);
 END
@@ -289,13 +360,21 @@ BEGIN
 		SELECT a.company_id, a.recipient, a.lots FROM plum_internal.account a
 		WHERE a.next_expiry <= v_now AND (v_companies IS NULL OR a.company_id = ANY (v_companies))
 		FOR UPDATE SKIP LOCKED),
+	gone AS (
+		SELECT due.*, plum_internal.wallet_expired(due.lots, v_now) AS gone, nextval('plum_internal.journal_entry_id_seq') AS e
+		FROM due),
 	upd AS (
-		UPDATE plum_internal.account a SET lots = plum_internal.wallet_live(due.lots, v_now) FROM due
-		WHERE a.company_id = due.company_id AND a.recipient = due.recipient
-		RETURNING a.company_id, a.recipient, plum_internal.wallet_expired(due.lots, v_now) AS gone),
+		UPDATE plum_internal.account a SET lots = plum_internal.wallet_live(gone.lots, v_now),
+			chain_head = plum_internal.entry_hash(a.chain_head, gone.e, a.company_id, v_now, 'expire',
+				plum_internal.wallet_total(gone.gone), NULL, a.recipient, NULL, NULL, NULL, NULL, NULL, gone.gone,
+				NULL, NULL, NULL, NULL, NULL)
+		FROM gone
+		WHERE a.company_id = gone.company_id AND a.recipient = gone.recipient
+		RETURNING gone.e, a.company_id, a.recipient, gone.gone, a.chain_head),
 	j AS (
-		INSERT INTO plum_internal.journal (company_id, at, kind, amount, recipient, lots)
-		SELECT upd.company_id, v_now, 'expire', plum_internal.wallet_total(upd.gone), upd.recipient, upd.gone FROM upd
+		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, recipient, lots, hash)
+		SELECT upd.e, upd.company_id, v_now, 'expire', plum_internal.wallet_total(upd.gone), upd.recipient, upd.gone, upd.chain_head
+		FROM upd
 		RETURNING amount)
 	SELECT coalesce(sum(j.amount), 0) INTO v_total FROM j;
 	RETURN v_total;

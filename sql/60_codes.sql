@@ -15,6 +15,7 @@ CREATE TABLE plum_internal.issued_code (
 	expired_at	timestamptz,
 	denomination numeric NOT NULL CHECK (denomination > 0),
 	balance		numeric NOT NULL,
+	chain_head	bytea,
 	CONSTRAINT issued_code_pkey PRIMARY KEY (code),
 	CONSTRAINT issued_code_balance CHECK (balance >= 0 AND balance <= denomination),
 	CONSTRAINT issued_code_cancelled_empty CHECK (cancelled_at IS NULL OR balance = 0)
@@ -34,6 +35,7 @@ COMMENT ON COLUMN plum_internal.issued_code.cancelled_at IS 'When the code was c
 COMMENT ON COLUMN plum_internal.issued_code.expired_at IS 'When plum.expire_codes() recorded the remaining balance of this expired code as breakage.';
 COMMENT ON COLUMN plum_internal.issued_code.denomination IS 'The value the code was issued for (one of the company''s code denominations).';
 COMMENT ON COLUMN plum_internal.issued_code.balance IS 'What is left to spend (0 once used up, cancelled or swept after expiry).';
+COMMENT ON COLUMN plum_internal.issued_code.chain_head IS 'The head of the code''s chain: the hash of its last code_redeem, code_cancel or code_expire ledger row (NULL before the first).';
 
 -- Insert drawn codes, skipping those taken already (or drawn twice); returns the codes inserted.
 -- issue_codes() falls back on this after a collision (about 1 in 10^12 per code).
@@ -95,7 +97,11 @@ BEGIN
 			format('Asked for %s codes; one call issues 1 to 1000000.', count));
 	END IF;
 	v_total := denomination * count;
-	v_pool := plum_internal.debit_pool(issue_codes.admin_id, v_total, v_scale, format(' for %s codes of %s', count, denomination));
+	-- the batch's ledger row chains on the issuing admin's pool in debit_pool's UPDATE
+	v_pool := plum_internal.debit_pool(issue_codes.admin_id, v_total, v_scale, format(' for %s codes of %s', count, denomination),
+		jsonb_build_object('entry_id', nextval('plum_internal.journal_entry_id_seq'), 'company_id', v_campaign.company_id,
+			'at', v_now, 'kind', 'code_issue', 'amount', v_total, 'admin_id', issue_codes.admin_id,
+			'campaign_id', issue_codes.campaign_id, 'note', format('%s codes of %s', count, denomination)));
 	v_codes := ARRAY(SELECT plum_internal.code_random(count));
 	BEGIN
 		-- the fast path: one plain INSERT (no speculative insertion per row)
@@ -112,9 +118,6 @@ BEGIN
 				denomination, v_now, v_campaign.expires_at, ARRAY(SELECT plum_internal.code_random(count - cardinality(v_codes))));
 		END LOOP;
 	END;
-	INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, campaign_id, note)
-		VALUES (v_campaign.company_id, v_now, 'code_issue', v_total, issue_codes.admin_id, issue_codes.campaign_id,
-			format('%s codes of %s', count, denomination));
 	RETURN QUERY SELECT unnest(v_codes);
 END
 $$;
@@ -283,18 +286,27 @@ BEGIN
 		v_total := v_total + v_row.denomination;
 	END LOOP;
 	SELECT c.scale INTO STRICT v_scale FROM plum_internal.company c WHERE c.company_id = v_admin.company_id;
-	UPDATE plum_internal.issued_code ic SET balance = 0, cancelled_at = v_now WHERE ic.code = ANY (codes);
+	WITH e AS (
+		SELECT r.code, r.denomination, r.admin_id, r.campaign_id, r.ordinality,
+			CASE WHEN r.admin_id <> cancel_codes.admin_id THEN format('cancelled by admin %s', cancel_codes.admin_id) END AS note,
+			nextval('plum_internal.journal_entry_id_seq') AS e
+		FROM unnest(v_rows) WITH ORDINALITY AS r),
+	u AS (
+		UPDATE plum_internal.issued_code ic SET balance = 0, cancelled_at = v_now,
+			chain_head = plum_internal.entry_hash(ic.chain_head, e.e, v_admin.company_id, v_now, 'code_cancel', e.denomination,
+				e.admin_id, NULL, NULL, NULL, NULL, e.note, NULL, NULL, e.campaign_id, NULL, e.code, NULL, 0)
+		FROM e WHERE ic.code = e.code
+		RETURNING e.*, ic.chain_head)
+	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, campaign_id, code, balance_after, note, hash)
+		SELECT u.e, v_admin.company_id, v_now, 'code_cancel', u.denomination, u.admin_id, u.campaign_id, u.code, 0, u.note,
+			u.chain_head
+		FROM u ORDER BY u.e;
 	-- the value goes back to each code's issuer; pools locked in admin order
 	FOR v_issuer IN
 		SELECT r.admin_id, sum(r.denomination) AS value FROM unnest(v_rows) AS r GROUP BY r.admin_id ORDER BY r.admin_id
 	LOOP
 		UPDATE plum_internal.admin a SET pool = a.pool + v_issuer.value WHERE a.admin_id = v_issuer.admin_id;
 	END LOOP;
-	INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, campaign_id, code, balance_after, note)
-		SELECT v_admin.company_id, v_now, 'code_cancel', r.denomination, r.admin_id, r.campaign_id, r.code, 0,
-			CASE WHEN r.admin_id <> cancel_codes.admin_id THEN format('cancelled by admin %s', cancel_codes.admin_id) END
-		FROM unnest(v_rows) WITH ORDINALITY AS r
-		ORDER BY r.ordinality;
 	RETURN round(v_total, v_scale);
 END
 $$;
@@ -317,13 +329,17 @@ BEGIN
 			AND (v_companies IS NULL OR ic.company_id = ANY (v_companies))
 		ORDER BY ic.code
 		FOR UPDATE SKIP LOCKED),
+	e AS (SELECT due.*, nextval('plum_internal.journal_entry_id_seq') AS e FROM due),
 	upd AS (
-		UPDATE plum_internal.issued_code ic SET balance = 0, expired_at = v_now FROM due
-		WHERE ic.code = due.code
-		RETURNING ic.code, ic.company_id, ic.campaign_id, due.balance AS gone),
+		UPDATE plum_internal.issued_code ic SET balance = 0, expired_at = v_now,
+			chain_head = plum_internal.entry_hash(ic.chain_head, e.e, ic.company_id, v_now, 'code_expire', e.balance, NULL, NULL,
+				NULL, NULL, NULL, NULL, NULL, NULL, ic.campaign_id, NULL, ic.code, NULL, 0)
+		FROM e
+		WHERE ic.code = e.code
+		RETURNING e.e, ic.code, ic.company_id, ic.campaign_id, e.balance AS gone, ic.chain_head),
 	j AS (
-		INSERT INTO plum_internal.journal (company_id, at, kind, amount, campaign_id, code, balance_after)
-		SELECT upd.company_id, v_now, 'code_expire', upd.gone, upd.campaign_id, upd.code, 0 FROM upd
+		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, campaign_id, code, balance_after, hash)
+		SELECT upd.e, upd.company_id, v_now, 'code_expire', upd.gone, upd.campaign_id, upd.code, 0, upd.chain_head FROM upd
 		RETURNING amount)
 	SELECT coalesce(sum(j.amount), 0) INTO v_total FROM j;
 	RETURN v_total;

@@ -20,6 +20,7 @@ CREATE TABLE plum_internal.link (
 	item_id		bigint,
 	reference	text,
 	billing_id	bigint,
+	chain_head	bytea,
 	CHECK ((state = 'redeemed') = (redeemed_at IS NOT NULL AND item_id IS NOT NULL AND billing_id IS NOT NULL)),
 	CHECK ((state = 'cancelled') = (cancelled_at IS NOT NULL))
 ) WITH (fillfactor = 80);
@@ -36,6 +37,7 @@ CREATE FUNCTION plum_internal.link_token() RETURNS text
 	AS 'MODULE_PATHNAME', 'plum_link_token';
 COMMENT ON FUNCTION plum_internal.link_token() IS
 	'Internal: a new link token, 192 bits from pg_strong_random() as 32 characters of unpadded base64url (A-Z a-z 0-9 - _).';
+COMMENT ON COLUMN plum_internal.link.chain_head IS 'The head of the link''s chain: the hash of its last link_create, link_redeem or link_cancel ledger row.';
 COMMENT ON TABLE plum_internal.link IS 'Reward links: a token worth a value, redeemed whole, once, for one item of its campaign''s catalog. Written only by plum.create_link(), plum.redeem_link() and plum.cancel_link(); read plum.links.';
 COMMENT ON COLUMN plum_internal.link.token IS 'The link''s token: 32 base64url characters (192 random bits), unique.';
 COMMENT ON COLUMN plum_internal.link.company_id IS 'The company billed when the link is redeemed.';
@@ -61,22 +63,29 @@ DECLARE
 	v_scale smallint;
 	v_now timestamptz := plum.now();
 	v_token text;
+	v_entry bigint;
+	v_hash bytea;
 BEGIN
 	v_campaign := plum_internal.check_campaign(admin_id, campaign_id, 'links');
 	SELECT c.scale INTO STRICT v_scale FROM plum_internal.company c WHERE c.company_id = v_campaign.company_id;
 	value := plum_internal.valid_amount(value, v_scale, 'value');
+	v_entry := nextval('plum_internal.journal_entry_id_seq');
 	-- a token collision is a 2^-192 event: draw again rather than fail
 	LOOP
 		v_token := plum_internal.link_token();
-		INSERT INTO plum_internal.link AS l (token, company_id, campaign_id, admin_id, value, recipient, created)
+		INSERT INTO plum_internal.link AS l (token, company_id, campaign_id, admin_id, value, recipient, created, chain_head)
 			VALUES (v_token, v_campaign.company_id, create_link.campaign_id, create_link.admin_id,
-				create_link.value, create_link.recipient, v_now)
-			ON CONFLICT ON CONSTRAINT link_pkey DO NOTHING;
+				create_link.value, create_link.recipient, v_now,
+				plum_internal.entry_hash(NULL, v_entry, v_campaign.company_id, v_now, 'link_create', create_link.value,
+					create_link.admin_id, create_link.recipient, NULL, NULL, NULL, NULL, NULL, NULL, create_link.campaign_id,
+					NULL, NULL, v_token, NULL))
+			ON CONFLICT ON CONSTRAINT link_pkey DO NOTHING
+			RETURNING l.chain_head INTO v_hash;
 		EXIT WHEN FOUND;
 	END LOOP;
-	INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, recipient, campaign_id, token)
-		VALUES (v_campaign.company_id, v_now, 'link_create', create_link.value, create_link.admin_id,
-			create_link.recipient, create_link.campaign_id, v_token);
+	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, campaign_id, token, hash)
+		VALUES (v_entry, v_campaign.company_id, v_now, 'link_create', create_link.value, create_link.admin_id,
+			create_link.recipient, create_link.campaign_id, v_token, v_hash);
 	RETURN v_token;
 END
 $$;
@@ -136,13 +145,17 @@ BEGIN
 	IF v_link.state <> 'active' THEN
 		PERFORM plum_internal.link_not_active(v_link.state, v_link.redeemed_at, v_link.cancelled_at);
 	END IF;
-	WITH withdrawn AS (
-		UPDATE plum_internal.link l SET state = 'cancelled', cancelled_at = v_now
+	WITH e AS (SELECT nextval('plum_internal.journal_entry_id_seq') AS e),
+	withdrawn AS (
+		UPDATE plum_internal.link l SET state = 'cancelled', cancelled_at = v_now,
+			chain_head = plum_internal.entry_hash(l.chain_head, e.e, l.company_id, v_now, 'link_cancel', l.value, cancel_link.admin_id,
+				l.recipient, NULL, NULL, NULL, NULL, NULL, NULL, l.campaign_id, NULL, NULL, l.token, NULL)
+			FROM e
 			WHERE l.token = cancel_link.token AND l.state = 'active'
-			RETURNING l.company_id, l.campaign_id, l.value, l.recipient)
-	INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, recipient, campaign_id, token)
-		SELECT withdrawn.company_id, v_now, 'link_cancel', withdrawn.value, cancel_link.admin_id, withdrawn.recipient,
-			withdrawn.campaign_id, cancel_link.token
+			RETURNING e.e, l.company_id, l.campaign_id, l.value, l.recipient, l.chain_head)
+	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, campaign_id, token, hash)
+		SELECT withdrawn.e, withdrawn.company_id, v_now, 'link_cancel', withdrawn.value, cancel_link.admin_id, withdrawn.recipient,
+			withdrawn.campaign_id, cancel_link.token, withdrawn.chain_head
 		FROM withdrawn;
 	IF NOT FOUND THEN
 		-- another transaction redeemed or cancelled the link since we read it

@@ -185,9 +185,15 @@ BEGIN
 	-- then the reward itself
 	IF d.reward = 'points' THEN
 		IF d.state = 'scheduled' THEN
-			UPDATE plum_internal.admin a SET pool = a.pool + d.amount WHERE a.admin_id = d.admin_id;
-			INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, recipient, reference)
-				VALUES (d.company_id, v_now, 'unreserve', d.amount, d.admin_id, d.recipient, 'delivery:' || d.delivery_id);
+			WITH e AS (SELECT nextval('plum_internal.journal_entry_id_seq') AS e),
+			p AS (
+				UPDATE plum_internal.admin a SET pool = a.pool + d.amount,
+					chain_head = plum_internal.entry_hash(a.chain_head, e.e, d.company_id, v_now, 'unreserve', d.amount, d.admin_id, d.recipient,
+						NULL, NULL, 'delivery:' || d.delivery_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+				FROM e WHERE a.admin_id = d.admin_id
+				RETURNING e.e, a.chain_head)
+			INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, reference, hash)
+				SELECT p.e, d.company_id, v_now, 'unreserve', d.amount, d.admin_id, d.recipient, 'delivery:' || d.delivery_id, p.chain_head FROM p;
 		END IF;
 		d.lot_id := plum.give_points(d.admin_id, d.recipient, d.amount, 'delivery:' || d.delivery_id);
 	ELSIF d.reward = 'codes' THEN
@@ -362,10 +368,11 @@ BEGIN
 				CASE WHEN link IS NOT NULL THEN '' END, v_d.send_at, false, vars),
 			v_d.reward || ' delivery');
 		IF v_d.reward = 'points' THEN
-			v_pool := plum_internal.debit_pool(distribute.admin_id, v_d.amount, v_company.scale);
-			INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, recipient, reference)
-				VALUES (v_company.company_id, v_now, 'reserve', v_d.amount, distribute.admin_id, v_d.recipient,
-					'delivery:' || v_d.delivery_id);
+			-- the reservation chains on the admin's pool in debit_pool's UPDATE
+			v_pool := plum_internal.debit_pool(distribute.admin_id, v_d.amount, v_company.scale, '',
+				jsonb_build_object('entry_id', nextval('plum_internal.journal_entry_id_seq'), 'company_id', v_company.company_id,
+					'at', v_now, 'kind', 'reserve', 'amount', v_d.amount, 'admin_id', distribute.admin_id,
+					'recipient', v_d.recipient, 'reference', 'delivery:' || v_d.delivery_id));
 		END IF;
 	END IF;
 	INSERT INTO plum_internal.delivery SELECT v_d.*;
@@ -578,11 +585,22 @@ BEGIN
 			CASE WHEN v_state = 'queued' THEN v_now END, CASE WHEN v_state = 'queued' THEN v_now END
 		FROM info ORDER BY info.i
 		RETURNING delivery_id, recipient, amount),
+	-- the reservations chain on the admin's pool (locked by debit_pool), in delivery order
+	re AS MATERIALIZED (
+		SELECT r.*, plum_internal.entry_chain(pool.chain_head, r.e, v_company.company_id, v_now, 'reserve', r.amount,
+				distribute_bulk.admin_id, r.recipient, NULL, NULL, 'delivery:' || r.delivery_id, NULL, NULL, NULL, NULL, NULL,
+				NULL, NULL, NULL) OVER (ORDER BY r.e) AS hash
+		FROM (SELECT ins.*, nextval('plum_internal.journal_entry_id_seq') AS e
+			FROM ins WHERE v_reward = 'points' AND v_state = 'scheduled' ORDER BY ins.delivery_id) AS r
+			CROSS JOIN plum_internal.admin pool WHERE pool.admin_id = distribute_bulk.admin_id),
 	res AS (
-		INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, recipient, reference)
-		SELECT v_company.company_id, v_now, 'reserve', ins.amount, distribute_bulk.admin_id, ins.recipient,
-			'delivery:' || ins.delivery_id
-		FROM ins WHERE v_reward = 'points' AND v_state = 'scheduled')
+		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, reference, hash)
+		SELECT re.e, v_company.company_id, v_now, 'reserve', re.amount, distribute_bulk.admin_id, re.recipient,
+			'delivery:' || re.delivery_id, re.hash
+		FROM re),
+	head AS (
+		UPDATE plum_internal.admin a SET chain_head = (SELECT re.hash FROM re ORDER BY re.e DESC LIMIT 1)
+		WHERE a.admin_id = distribute_bulk.admin_id AND EXISTS (SELECT FROM re))
 	SELECT array_agg(ins.delivery_id ORDER BY ins.delivery_id) INTO v_ids FROM ins;
 	IF v_state = 'queued' THEN
 		PERFORM pg_notify('plum_' || channel, v_n::text);

@@ -35,10 +35,15 @@ BEGIN
 			UPDATE plum_internal.delivery d SET state = 'failed', failed_at = v_now, last_error = 'release: ' || v_error
 				WHERE d.delivery_id = v_d.delivery_id;
 			IF v_d.reward = 'points' THEN
-				UPDATE plum_internal.admin a SET pool = a.pool + v_d.amount WHERE a.admin_id = v_d.admin_id;
-				INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, recipient, reference)
-					VALUES (v_d.company_id, v_now, 'unreserve', v_d.amount, v_d.admin_id, v_d.recipient,
-						'delivery:' || v_d.delivery_id);
+				WITH e AS (SELECT nextval('plum_internal.journal_entry_id_seq') AS e),
+				p AS (
+					UPDATE plum_internal.admin a SET pool = a.pool + v_d.amount,
+						chain_head = plum_internal.entry_hash(a.chain_head, e.e, v_d.company_id, v_now, 'unreserve', v_d.amount, v_d.admin_id, v_d.recipient,
+							NULL, NULL, 'delivery:' || v_d.delivery_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+					FROM e WHERE a.admin_id = v_d.admin_id
+					RETURNING e.e, a.chain_head)
+				INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, reference, hash)
+					SELECT p.e, v_d.company_id, v_now, 'unreserve', v_d.amount, v_d.admin_id, v_d.recipient, 'delivery:' || v_d.delivery_id, p.chain_head FROM p;
 			END IF;
 		END;
 	END LOOP;
@@ -219,9 +224,15 @@ BEGIN
 			'Only a scheduled or queued delivery can be cancelled.');
 	END IF;
 	IF v_d.state = 'scheduled' AND v_d.reward = 'points' THEN
-		UPDATE plum_internal.admin a SET pool = a.pool + v_d.amount WHERE a.admin_id = v_d.admin_id;
-		INSERT INTO plum_internal.journal (company_id, at, kind, amount, admin_id, recipient, reference)
-			VALUES (v_d.company_id, v_now, 'unreserve', v_d.amount, v_d.admin_id, v_d.recipient, 'delivery:' || delivery_id);
+		WITH e AS (SELECT nextval('plum_internal.journal_entry_id_seq') AS e),
+		p AS (
+			UPDATE plum_internal.admin a SET pool = a.pool + v_d.amount,
+				chain_head = plum_internal.entry_hash(a.chain_head, e.e, v_d.company_id, v_now, 'unreserve', v_d.amount, v_d.admin_id, v_d.recipient,
+					NULL, NULL, 'delivery:' || cancel_delivery.delivery_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+			FROM e WHERE a.admin_id = v_d.admin_id
+			RETURNING e.e, a.chain_head)
+		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, reference, hash)
+			SELECT p.e, v_d.company_id, v_now, 'unreserve', v_d.amount, v_d.admin_id, v_d.recipient, 'delivery:' || cancel_delivery.delivery_id, p.chain_head FROM p;
 	END IF;
 	UPDATE plum_internal.delivery d SET state = 'cancelled', cancelled_at = v_now, next_attempt_at = NULL
 		WHERE d.delivery_id = cancel_delivery.delivery_id;

@@ -9,6 +9,7 @@
  * once per backend and kept (spi_plans.c).
  */
 #include "plum.h"
+#include "chain.h"
 #include "code.h"
 #include "identity.h"
 #include "money.h"
@@ -49,6 +50,7 @@ typedef struct LockedCode
 	TimestampTz cancelled_at;
 	Datum		balance;		/* numeric, as stored */
 	int16		scale;
+	bytea	   *head;			/* the code's chain head (NULL: none yet) */
 } LockedCode;
 
 /* A code with its place in a list, for sorting by code */
@@ -67,7 +69,7 @@ PreparePlans(PlumPlans *p, const PlumCatalog *cat)
 
 		PlanKeep(p, PLAN_LOCK_CODES,
 			"SELECT x.ctid, x.code, x.company_id, x.campaign_id, x.expires_at, x.cancelled_at,"
-			"   x.balance, c.scale"
+			"   x.balance, c.scale, x.chain_head"
 			" FROM " PLUM_INTERNAL "issued_code x"
 			" JOIN " PLUM_INTERNAL "company c ON c.company_id OPERATOR(pg_catalog.=) x.company_id"
 			" WHERE x.code " PLUM_OP_EQ " ANY ($1)"
@@ -107,21 +109,23 @@ PreparePlans(PlumPlans *p, const PlumCatalog *cat)
 	}
 	{
 		/* $1 at, $2 ctids, $3 balances left, $4 company, $5 item, $6 reference,
-		 * $7 idempotency key, $8 entry ids, $9 amounts applied, $10 campaigns, $11 codes */
+		 * $7 idempotency key, $8 entry ids, $9 amounts applied, $10 campaigns, $11 codes,
+		 * $12 the rows' hashes (each the code's new chain head) */
 		Oid			args[] = {TIMESTAMPTZOID, TIDARRAYOID, NUMERICARRAYOID, INT8OID, INT8OID,
-		TEXTOID, TEXTOID, INT8ARRAYOID, NUMERICARRAYOID, INT8ARRAYOID, cat->code_array_type};
+		TEXTOID, TEXTOID, INT8ARRAYOID, NUMERICARRAYOID, INT8ARRAYOID, cat->code_array_type, BYTEAARRAYOID};
 
 		PlanKeep(p, PLAN_STORE,
 			"WITH u AS (UPDATE " PLUM_INTERNAL "issued_code ic"
-			"   SET balance = v.balance, distributed_at = COALESCE(ic.distributed_at, $1)"
-			"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS v(t, balance)"
+			"   SET balance = v.balance, distributed_at = COALESCE(ic.distributed_at, $1), chain_head = v.hash"
+			"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($12)) AS v(t, balance, hash)"
 			"   WHERE ic.ctid OPERATOR(pg_catalog.=) v.t)"
 			" INSERT INTO " PLUM_INTERNAL "journal (entry_id, company_id, at, kind, amount, campaign_id, item_id, code,"
-			"   reference, idempotency_key, balance_after)"
-			" SELECT r.entry_id, $4, $1, 'code_redeem', r.applied, r.campaign_id, $5, r.code, $6, $7, r.balance"
+			"   reference, idempotency_key, balance_after, hash)"
+			" SELECT r.entry_id, $4, $1, 'code_redeem', r.applied, r.campaign_id, $5, r.code, $6, $7, r.balance, r.hash"
 			" FROM ROWS FROM (pg_catalog.unnest($8), pg_catalog.unnest($9), pg_catalog.unnest($10),"
-			"   pg_catalog.unnest($11), pg_catalog.unnest($3)) AS r(entry_id, applied, campaign_id, code, balance)",
-			11, args);
+			"   pg_catalog.unnest($11), pg_catalog.unnest($3), pg_catalog.unnest($12))"
+			"   AS r(entry_id, applied, campaign_id, code, balance, hash)",
+			12, args);
 	}
 }
 
@@ -287,6 +291,7 @@ LockCodes(ArrayType *codes, int *nrows)
 		(void) GetValue(i, 7, &r->balance);
 		(void) GetValue(i, 8, &d);
 		r->scale = DatumGetInt16(d);
+		r->head = GetValue(i, 9, &d) ? DatumGetByteaPCopy(d) : NULL;
 	}
 	return rows;
 }
@@ -545,8 +550,26 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 		Datum	   *amounts = palloc(sizeof(Datum) * napplied);
 		Datum	   *campaigns = palloc(sizeof(Datum) * napplied);
 		Datum	   *used = palloc(sizeof(Datum) * napplied);
-		Datum		values[11];
-		char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		Datum	   *hashes = palloc(sizeof(Datum) * napplied);
+		Datum		values[12];
+		char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		Datum		fields[PLUM_CHAIN_FIELDS] = {0};
+		bool		isnull[PLUM_CHAIN_FIELDS];
+
+		/* each code's row chains on the code's head (the codes are locked) */
+		for (int f = 0; f < PLUM_CHAIN_FIELDS; f++)
+			isnull[f] = true;
+		fields[CHAIN_COMPANY_ID] = Int64GetDatum(company_id);
+		fields[CHAIN_AT] = TimestampTzGetDatum(now);
+		fields[CHAIN_KIND] = CStringGetTextDatum("code_redeem");
+		isnull[CHAIN_ENTRY_ID] = isnull[CHAIN_COMPANY_ID] = isnull[CHAIN_AT] = isnull[CHAIN_KIND] =
+			isnull[CHAIN_AMOUNT] = isnull[CHAIN_CAMPAIGN_ID] = isnull[CHAIN_CODE] = isnull[CHAIN_BALANCE_AFTER] = false;
+		fields[CHAIN_ITEM_ID] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+		isnull[CHAIN_ITEM_ID] = PG_ARGISNULL(2);
+		fields[CHAIN_REFERENCE] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
+		isnull[CHAIN_REFERENCE] = PG_ARGISNULL(3);
+		fields[CHAIN_IDEMPOTENCY_KEY] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
+		isnull[CHAIN_IDEMPOTENCY_KEY] = PG_ARGISNULL(4);
 
 		for (int i = 0; i < napplied; i++)
 		{
@@ -557,6 +580,12 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 			amounts[i] = NumericGetDatum(MinorToNumeric(applied[i], scale));
 			campaigns[i] = Int64GetDatum(given[i]->campaign_id);
 			used[i] = PlumCodeGetDatum(given[i]->code);
+			fields[CHAIN_ENTRY_ID] = entries[i];
+			fields[CHAIN_AMOUNT] = amounts[i];
+			fields[CHAIN_CAMPAIGN_ID] = campaigns[i];
+			fields[CHAIN_CODE] = used[i];
+			fields[CHAIN_BALANCE_AFTER] = balances[i];
+			hashes[i] = PointerGetDatum(PlumEntryHash(given[i]->head, fields, isnull));
 		}
 		values[0] = TimestampTzGetDatum(now);
 		values[1] = MakeArray(ctids, napplied, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT);
@@ -573,6 +602,7 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 		values[9] = MakeArray(campaigns, napplied, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 		values[10] = MakeArray(used, napplied, cat->code_type, cat->code_len, cat->code_byval,
 							   cat->code_align);
+		values[11] = MakeArray(hashes, napplied, BYTEAOID, -1, false, TYPALIGN_INT);
 		PlanRun(&plans, PLAN_STORE, values, nulls, false, SPI_OK_INSERT);
 		if (SPI_processed != (uint64) napplied)
 			elog(ERROR, "plum: %d ledger rows expected, " UINT64_FORMAT " written", napplied, SPI_processed);

@@ -125,17 +125,23 @@ static const char link_read_sql[] =
 " LEFT JOIN " PLUM_INTERNAL "item i ON i.item_id OPERATOR(pg_catalog.=) $2"
 " WHERE l.token OPERATOR(pg_catalog.=) $1";
 
-/* The claim: $1 token, $2 item, $3 at, $4 reference; returns the billing id, or no row */
+/*
+ * The claim: $1 token, $2 item, $3 at, $4 reference; returns the billing id, or no row.
+ * The billing row chains on the link's head, which moves in the same UPDATE.
+ */
 static const char link_claim_sql[] =
 "WITH claimed AS ("
 "  UPDATE " PLUM_INTERNAL "link l SET state = 'redeemed', redeemed_at = $3, item_id = $2, reference = $4,"
-"    billing_id = " PLUM_SQL_NEXT_LEDGER_ID
+"    billing_id = n.id,"
+"    chain_head = " PLUM_INTERNAL "entry_hash(l.chain_head, n.id, l.company_id, $3, 'link_redeem', l.value, NULL,"
+"      l.recipient, NULL, NULL, $4, NULL, NULL, NULL, l.campaign_id, $2, NULL, $1, NULL)"
+"  FROM (SELECT " PLUM_SQL_NEXT_LEDGER_ID " AS id) n"
 "  WHERE l.token OPERATOR(pg_catalog.=) $1 AND l.state OPERATOR(pg_catalog.=) 'active'"
-"  RETURNING l.billing_id, l.company_id, l.campaign_id, l.value, l.recipient)"
+"  RETURNING l.billing_id, l.company_id, l.campaign_id, l.value, l.recipient, l.chain_head)"
 " INSERT INTO " PLUM_INTERNAL "journal (entry_id, company_id, at, kind, amount, recipient, reference,"
-"   campaign_id, item_id, token)"
+"   campaign_id, item_id, token, hash)"
 " SELECT claimed.billing_id, claimed.company_id, $3, 'link_redeem', claimed.value, claimed.recipient,"
-"   $4, claimed.campaign_id, $2, $1"
+"   $4, claimed.campaign_id, $2, $1, claimed.chain_head"
 " FROM claimed"
 " RETURNING entry_id";
 

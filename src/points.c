@@ -7,6 +7,7 @@
  * kept (spi_plans.c).
  */
 #include "plum.h"
+#include "chain.h"
 #include "identity.h"
 #include "money.h"
 #include "recipient.h"
@@ -30,7 +31,7 @@
 /* the kept plans of this file */
 enum
 {
-	PLAN_LOCK_WALLET,			/* ctid, lots of one wallet, FOR UPDATE */
+	PLAN_LOCK_WALLET,			/* ctid, lots, chain head of one wallet, FOR UPDATE */
 	PLAN_STORE,					/* new wallet + redemption ledger row */
 	PLAN_RECORD_EXPIRY,			/* ledger row for lots dropped as expired */
 	PLAN_CLAIM_KEY				/* claim_key() */
@@ -46,31 +47,33 @@ PreparePlans(PlumPlans *p, const PlumCatalog *cat)
 		Oid			args[] = {INT8OID, cat->recipient_type};
 
 		PlanKeep(p, PLAN_LOCK_WALLET,
-				 "SELECT ctid, lots FROM " PLUM_INTERNAL "account"
+				 "SELECT ctid, lots, chain_head FROM " PLUM_INTERNAL "account"
 				 " WHERE company_id OPERATOR(pg_catalog.=) $1 AND recipient " PLUM_OP_EQ " $2"
 				 " FOR UPDATE", 2, args);
 	}
 	{
 		/* $1 ctid, $2 new wallet, $3 entry id, $4 company, $5 at, $6 amount,
-		 * $7 recipient, $8 reference, $9 idempotency key, $10 lots taken */
+		 * $7 recipient, $8 reference, $9 idempotency key, $10 lots taken,
+		 * $11 the row's hash, $12 the wallet's new chain head */
 		Oid			args[] = {TIDOID, cat->wallet_type, INT8OID, INT8OID, TIMESTAMPTZOID,
-		NUMERICOID, cat->recipient_type, TEXTOID, TEXTOID, cat->wallet_type};
+		NUMERICOID, cat->recipient_type, TEXTOID, TEXTOID, cat->wallet_type, BYTEAOID, BYTEAOID};
 
 		PlanKeep(p, PLAN_STORE,
-				 "WITH w AS (UPDATE " PLUM_INTERNAL "account SET lots = $2 WHERE ctid OPERATOR(pg_catalog.=) $1)"
+				 "WITH w AS (UPDATE " PLUM_INTERNAL "account SET lots = $2, chain_head = $12"
+				 " WHERE ctid OPERATOR(pg_catalog.=) $1)"
 				 " INSERT INTO " PLUM_INTERNAL "journal (entry_id, company_id, at, kind, amount, recipient,"
-				 "   reference, idempotency_key, lots)"
-				 " VALUES ($3, $4, $5, 'redeem', $6, $7, $8, $9, $10)"
-				 " RETURNING entry_id", 10, args);
+				 "   reference, idempotency_key, lots, hash)"
+				 " VALUES ($3, $4, $5, 'redeem', $6, $7, $8, $9, $10, $11)"
+				 " RETURNING entry_id", 12, args);
 	}
 	{
-		/* $1 entry id, $2 company, $3 at, $4 amount, $5 recipient, $6 lots expired */
+		/* $1 entry id, $2 company, $3 at, $4 amount, $5 recipient, $6 lots expired, $7 hash */
 		Oid			args[] = {INT8OID, INT8OID, TIMESTAMPTZOID, NUMERICOID, cat->recipient_type,
-		cat->wallet_type};
+		cat->wallet_type, BYTEAOID};
 
 		PlanKeep(p, PLAN_RECORD_EXPIRY,
-				 "INSERT INTO " PLUM_INTERNAL "journal (entry_id, company_id, at, kind, amount, recipient, lots)"
-				 " VALUES ($1, $2, $3, 'expire', $4, $5, $6)", 6, args);
+				 "INSERT INTO " PLUM_INTERNAL "journal (entry_id, company_id, at, kind, amount, recipient, lots, hash)"
+				 " VALUES ($1, $2, $3, 'expire', $4, $5, $6, $7)", 7, args);
 	}
 	{
 		Oid			args[] = {INT8OID, TEXTOID, TEXTOID, INT8OID};
@@ -213,6 +216,10 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 	PlumWallet *expired;
 	ItemPointerData ctid;
 	Datum		d;
+	bytea	   *head = NULL;
+	bytea	   *hash;
+	Datum		expiry_entry = (Datum) 0;
+	Datum		expired_amount = (Datum) 0;
 
 	CheckNotNull(fcinfo, 0, "company_id");
 	CheckNotNull(fcinfo, 1, "recipient");
@@ -272,6 +279,8 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 	ItemPointerCopy((ItemPointer) DatumGetPointer(d), &ctid);
 	(void) FirstValue(2, &d);
 	wallet = DatumGetPlumWalletP(d);
+	if (FirstValue(3, &d))
+		head = DatumGetByteaPP(d);
 	if (scale < 0)
 	{
 		scale = wallet->scale;
@@ -284,8 +293,11 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 
 	/* write the wallet and the ledger row in one statement */
 	{
-		Datum		values[10];
-		char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		Datum		values[12];
+		char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		Datum		fields[PLUM_CHAIN_FIELDS] = {0};
+		bool		isnull[PLUM_CHAIN_FIELDS];
+		int			i;
 
 		values[0] = PointerGetDatum(&ctid);
 		values[1] = PointerGetDatum(remaining);
@@ -300,22 +312,56 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		values[8] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
 		nulls[8] = PG_ARGISNULL(4) ? 'n' : ' ';
 		values[9] = PointerGetDatum(taken);
+
+		/* chain the redemption (and the expiry found, if any) on the locked wallet's head */
+		for (i = 0; i < PLUM_CHAIN_FIELDS; i++)
+			isnull[i] = true;
+		fields[CHAIN_ENTRY_ID] = values[2];
+		fields[CHAIN_COMPANY_ID] = values[3];
+		fields[CHAIN_AT] = values[4];
+		fields[CHAIN_KIND] = CStringGetTextDatum("redeem");
+		fields[CHAIN_AMOUNT] = values[5];
+		fields[CHAIN_RECIPIENT] = values[6];
+		fields[CHAIN_REFERENCE] = values[7];
+		fields[CHAIN_IDEMPOTENCY_KEY] = values[8];
+		fields[CHAIN_LOTS] = values[9];
+		isnull[CHAIN_ENTRY_ID] = isnull[CHAIN_COMPANY_ID] = isnull[CHAIN_AT] = isnull[CHAIN_KIND] =
+			isnull[CHAIN_AMOUNT] = isnull[CHAIN_RECIPIENT] = isnull[CHAIN_LOTS] = false;
+		isnull[CHAIN_REFERENCE] = PG_ARGISNULL(3);
+		isnull[CHAIN_IDEMPOTENCY_KEY] = PG_ARGISNULL(4);
+		hash = PlumEntryHash(head, fields, isnull);
+		values[10] = PointerGetDatum(hash);
+		values[11] = values[10];
+		if (expired->nlots > 0)
+		{
+			expiry_entry = Int64GetDatum(LedgerId());
+			expired_amount = NumericGetDatum(MinorToNumeric(WalletTotal(expired), scale));
+			fields[CHAIN_ENTRY_ID] = expiry_entry;
+			fields[CHAIN_KIND] = CStringGetTextDatum("expire");
+			fields[CHAIN_AMOUNT] = expired_amount;
+			fields[CHAIN_LOTS] = PointerGetDatum(expired);
+			isnull[CHAIN_REFERENCE] = isnull[CHAIN_IDEMPOTENCY_KEY] = true;
+			values[11] = PointerGetDatum(PlumEntryHash(hash, fields, isnull));
+		}
 		PlanRun(&plans, PLAN_STORE, values, nulls, false, SPI_OK_INSERT_RETURNING);
 		if (!FirstValue(1, &result))
 			elog(ERROR, "plum: redemption ledger row not written");
+		if (expired->nlots > 0)
+			hash = DatumGetByteaPP(values[11]);
 	}
 
 	/* lots found expired on this write are breakage: record it */
 	if (expired->nlots > 0)
 	{
-		Datum		values[6];
+		Datum		values[7];
 
-		values[0] = Int64GetDatum(LedgerId());
+		values[0] = expiry_entry;
 		values[1] = Int64GetDatum(company_id);
 		values[2] = TimestampTzGetDatum(at);
-		values[3] = NumericGetDatum(MinorToNumeric(WalletTotal(expired), scale));
+		values[3] = expired_amount;
 		values[4] = recipient;
 		values[5] = PointerGetDatum(expired);
+		values[6] = PointerGetDatum(hash);
 		PlanRun(&plans, PLAN_RECORD_EXPIRY, values, NULL, false, SPI_OK_INSERT);
 	}
 

@@ -173,3 +173,11 @@ REVOKE SELECT ON plum_internal.currency FROM plum_reader;
 --    is accepted.  (plum.delivery, the composite type claim_deliveries returns, is new in 0.2.0 and
 --    is created with this attribute by its "@new-in 0.2.0" block.)
 ALTER TABLE plum_internal.delivery ADD COLUMN claimed_role regrole;
+
+-- 6. The tamper-evident ledger (issue 9): every ledger row's hash, and every holder's chain head
+-- (sql/35_ledger.sql, src/chain.c). 0.1.0's rows are hashed by 0.1.0--0.2.0.post.sql.
+ALTER TABLE plum_internal.journal ADD COLUMN hash bytea;
+ALTER TABLE plum_internal.admin ADD COLUMN chain_head bytea;
+ALTER TABLE plum_internal.account ADD COLUMN chain_head bytea;
+ALTER TABLE plum_internal.issued_code ADD COLUMN chain_head bytea;
+ALTER TABLE plum_internal.link ADD COLUMN chain_head bytea;
