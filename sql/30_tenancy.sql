@@ -229,6 +229,15 @@ DECLARE
 	v_scale smallint;
 BEGIN
 	SELECT c.scale INTO v_scale FROM plum_internal.company c WHERE c.company_id = NEW.company_id;
+	-- the money limit (src/money.h, 10^18 - 1 minor units): sums over admins never overflow
+	IF NEW.created_total > (10::numeric ^ 18 - 1) / 10::numeric ^ v_scale
+			AND (TG_OP = 'INSERT' OR NEW.created_total > OLD.created_total) THEN
+		PERFORM plum_internal.raise('PU008', 'admin total exceeds the money limit',
+			format('Admin %s has created %s; %s more would pass %s, the most plum handles.', NEW.admin_id,
+				round(CASE WHEN TG_OP = 'UPDATE' THEN OLD.created_total ELSE 0 END, v_scale),
+				round(NEW.created_total - CASE WHEN TG_OP = 'UPDATE' THEN OLD.created_total ELSE 0 END, v_scale),
+				round((10::numeric ^ 18 - 1) / 10::numeric ^ v_scale, v_scale)));
+	END IF;
 	IF NEW.created_total > NEW.threshold THEN
 		IF TG_OP = 'UPDATE' AND NEW.created_total > OLD.created_total THEN
 			PERFORM plum_internal.raise('PU004', 'admin threshold exceeded',
