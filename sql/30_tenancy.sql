@@ -216,7 +216,7 @@ COMMENT ON COLUMN plum_internal.admin.company_id IS 'The company the admin belon
 COMMENT ON COLUMN plum_internal.admin.email IS 'The admin''s email address.';
 COMMENT ON COLUMN plum_internal.admin.role IS 'super_admin (may change thresholds) or admin.';
 COMMENT ON COLUMN plum_internal.admin.threshold IS 'The most value this admin may ever create.';
-COMMENT ON COLUMN plum_internal.admin.created_total IS 'Value this admin has created so far (never above threshold).';
+COMMENT ON COLUMN plum_internal.admin.created_total IS 'Value this admin has created so far: points created, plus the value of its links open or redeemed (never above threshold).';
 COMMENT ON COLUMN plum_internal.admin.pool IS 'Undistributed value: created and not yet handed out (never below zero; never expires).';
 COMMENT ON COLUMN plum_internal.admin.created IS 'When the admin was added (plum clock).';
 
@@ -535,7 +535,7 @@ COMMENT ON COLUMN plum.admins.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.admins.email IS 'The admin''s email address.';
 COMMENT ON COLUMN plum.admins.role IS 'super_admin or admin.';
 COMMENT ON COLUMN plum.admins.threshold IS 'The most value the admin may ever create.';
-COMMENT ON COLUMN plum.admins.created IS 'Value the admin has created so far (counts against the threshold).';
+COMMENT ON COLUMN plum.admins.created IS 'Value the admin has created so far: points created plus its open and redeemed links (counts against the threshold).';
 COMMENT ON COLUMN plum.admins.pool IS 'Undistributed value (never expires).';
 COMMENT ON COLUMN plum.admins.headroom IS 'threshold - created: what the admin may still create.';
 COMMENT ON COLUMN plum.admins.currency IS 'The company''s base currency.';

@@ -57,3 +57,41 @@ SELECT pg_temp.try($$SELECT plum_internal.wallet_add(w, 20001, '2026-06-01 00:00
 SELECT plum_internal.wallet_total(plum_internal.wallet_add(w, 20001, '2026-06-01 00:00+00', '2027-01-01 00:00:05+00', 1, '2026-02-01 00:00+00')) FROM full_wallet;
 -- once a lot has expired there is room again
 SELECT plum_internal.wallet_total(plum_internal.wallet_add(w, 20001, '2026-06-01 00:00+00', '2027-06-01 00:00+00', 1, '2027-01-01 00:00:01+00')) FROM full_wallet;
+
+--
+-- links inside thresholds: an open or redeemed link counts toward its admin's created value
+-- (PU004 past the threshold; a cancelled link gives it back); a link is worth at most the
+-- company's largest grant (PU008); pools are untouched (links are billed, not prefunded)
+--
+SET plum.now = '2026-01-01 09:00:00+00';
+SELECT plum.create_company('Linky', 'EUR', max_grant => 200) AS linky \gset
+SELECT plum.add_admin(:linky, 'boss@linky.test', 'super_admin', 1000) AS lboss \gset
+SELECT plum.add_admin(:linky, 'zero@linky.test', 'admin', 0) AS lzero \gset
+SELECT plum.add_admin(:linky, 'clerk@linky.test', 'admin', 300) AS lclerk \gset
+SELECT plum.create_points(:lclerk, 100);
+SELECT plum.create_campaign(:lboss, 'Thanks', 'links') AS lcamp \gset
+SELECT plum.add_item(:linky, 'gift_card', 'Shop', 'Shop 150', 'shopping', price => 150) AS shop150 \gset
+-- an admin with threshold 0 cannot bill its company through a link
+SELECT pg_temp.try(format('SELECT plum.create_link(%s, %s, 1)', :lzero, :lcamp));
+-- at most the largest grant (an argument check: before the threshold)
+SELECT pg_temp.try(format('SELECT plum.create_link(%s, %s, 200.01)', :lclerk, :lcamp));
+SELECT pg_temp.try(format('SELECT plum.create_link(%s, %s, 5000)', :lzero, :lcamp));
+-- 100 created + 150 + 50 = 300: exactly the threshold; one cent more is refused
+SELECT plum.create_link(:lclerk, :lcamp, 150) AS l150 \gset
+SELECT plum.create_link(:lclerk, :lcamp, 50) AS l50 \gset
+SELECT pg_temp.try(format('SELECT plum.create_link(%s, %s, 0.01)', :lclerk, :lcamp));
+SELECT threshold, created, pool, headroom FROM plum.admins WHERE admin_id = :lclerk;
+-- redeemed: still counts; cancelled: given back (whoever of the company cancels it)
+SELECT plum.redeem_link(:'l150', :shop150) > 0 AS redeemed;
+SELECT pg_temp.try(format('SELECT plum.create_link(%s, %s, 0.01)', :lclerk, :lcamp));
+SELECT plum.cancel_link(:lboss, :'l50');
+SELECT threshold, created, pool, headroom FROM plum.admins WHERE admin_id = :lclerk;
+SELECT plum.create_link(:lclerk, :lcamp, 50) IS NOT NULL AS again;
+SELECT pg_temp.try(format('SELECT plum.cancel_link(%s, %L)', :lboss, :'l150'));
+SELECT created, pool FROM plum.admins WHERE admin_id = :lclerk;
+SELECT * FROM plum.verify(:linky);
+-- verify() sees a link whose value did not count (tampered as superuser)
+BEGIN;
+UPDATE plum_internal.admin SET created_total = created_total - 50 WHERE admin_id = :lclerk;
+SELECT * FROM plum.verify(:linky);
+ROLLBACK;
