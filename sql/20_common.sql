@@ -48,7 +48,21 @@ $$;
 COMMENT ON FUNCTION plum_internal.not_null(anyelement, text) IS
 	'Internal: the value, or SQLSTATE 22004 when it is NULL.';
 
+-- Trim a name of every whitespace character at both ends: ASCII blanks and controls, and in a
+-- UTF-8 database Unicode's White_Space (no-break, ideographic, line and paragraph separators...)
+-- plus the zero-width space and the byte order mark (internal helper).
+CREATE FUNCTION plum_internal.trim_name(name text) RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN btrim(name, E' \t\n\r\v\f' || CASE WHEN getdatabaseencoding() = 'UTF8' THEN
+		chr(133) || chr(160) || chr(5760) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) ||
+		chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8232) ||
+		chr(8233) || chr(8239) || chr(8287) || chr(12288) || chr(65279) ELSE '' END);
+COMMENT ON FUNCTION plum_internal.trim_name(text) IS
+	'Internal: the name without whitespace at either end (tabs, newlines, no-break and other Unicode spaces, zero-width space, BOM), not only spaces.';
+
 REVOKE EXECUTE ON FUNCTION
+	plum_internal.trim_name(text),
 	plum_internal.check_amount(numeric, integer, text),
 	plum_internal.raise(text, text, text, text),
 	plum_internal.not_null(anyelement, text)

@@ -376,19 +376,33 @@ BEGIN
 	PERFORM plum_internal.not_null(points_validity, 'points_validity');
 	PERFORM plum_internal.not_null(code_denominations, 'code_denominations');
 	PERFORM plum_internal.not_null(max_grant, 'max_grant');
-	IF btrim(name) = '' THEN
+	IF plum_internal.trim_name(name) = '' THEN
 		PERFORM plum_internal.raise('22023', 'company name must not be empty');
 	END IF;
-	SELECT * INTO v_currency FROM plum_internal.currency c WHERE c.code = upper(btrim(base_currency));
+	SELECT * INTO v_currency FROM plum_internal.currency c WHERE c.code = upper(plum_internal.trim_name(base_currency));
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('22023', format('unknown currency "%s"', base_currency),
 			'The base currency must be an ISO 4217 code listed in plum.currencies.',
 			'Use a code such as USD, EUR, JPY or KWD.');
 	END IF;
-	IF points_validity <= interval '0' OR isfinite(points_validity) IS NOT TRUE THEN
+	-- positive for ANY issue instant: no part negative ('1 month -29 days' is 1 day after some
+	-- instants and -1 day after others), and not zero
+	IF points_validity <= interval '0' OR isfinite(points_validity) IS NOT TRUE
+			OR extract(year FROM points_validity) * 12 + extract(month FROM points_validity) < 0
+			OR extract(day FROM points_validity) < 0
+			OR extract(epoch FROM points_validity - date_trunc('day', points_validity)) < 0 THEN
 		PERFORM plum_internal.raise('22023', 'points validity must be positive',
-			format('The points validity is %s.', points_validity));
+			format('The points validity is %s.', points_validity),
+			'Give a validity whose parts are all positive or zero, such as ''1 year'' or ''90 days''.');
 	END IF;
+	-- today's lots must be able to expire: now() + validity within the timestamp range (year 294276)
+	BEGIN
+		PERFORM plum.now() + points_validity;
+	EXCEPTION WHEN datetime_field_overflow THEN
+		PERFORM plum_internal.raise('22023', 'points validity is too long',
+			format('The points validity is %s; a lot issued now would expire past the largest timestamp (year 294276).',
+				points_validity));
+	END;
 	IF array_ndims(code_denominations) > 1 THEN
 		PERFORM plum_internal.raise('22023', 'code denominations must be a one-dimensional array',
 			format('The denominations are %s.', code_denominations));
@@ -407,7 +421,7 @@ BEGIN
 	max_grant := plum_internal.valid_amount(max_grant, v_currency.minor_unit, 'largest grant');
 
 	INSERT INTO plum_internal.company (name, base_currency, scale, points_validity, code_denominations, max_grant, created)
-		VALUES (btrim(create_company.name), v_currency.code, v_currency.minor_unit, create_company.points_validity,
+		VALUES (plum_internal.trim_name(create_company.name), v_currency.code, v_currency.minor_unit, create_company.points_validity,
 			v_denoms, create_company.max_grant, plum.now())
 		RETURNING company_id INTO v_id;
 	RETURN v_id;

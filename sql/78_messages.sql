@@ -33,7 +33,7 @@ BEGIN
 		PERFORM plum_internal.raise('22004', format('%s must not be null', what));
 	END IF;
 	IF v_want IS NULL THEN
-		IF btrim(destination) = '' THEN
+		IF plum_internal.trim_name(destination) = '' THEN
 			PERFORM plum_internal.raise('22023', format('%s must not be empty', what), NULL,
 				format('A %s destination is the application''s id for the recipient (a session, user or screen id).', channel));
 		END IF;

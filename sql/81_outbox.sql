@@ -85,7 +85,7 @@ BEGIN
 	PERFORM plum_internal.not_null(sender, 'sender');
 	PERFORM plum_internal.not_null(batch_size, 'batch_size');
 	PERFORM plum_internal.not_null(lease, 'lease');
-	IF btrim(sender) = '' THEN
+	IF plum_internal.trim_name(sender) = '' THEN
 		PERFORM plum_internal.raise('22023', 'sender must not be empty', NULL, 'Name the sender, e.g. host and process id.');
 	END IF;
 	IF batch_size <= 0 OR batch_size > 10000 THEN

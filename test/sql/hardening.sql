@@ -95,3 +95,45 @@ BEGIN;
 UPDATE plum_internal.admin SET created_total = created_total - 50 WHERE admin_id = :lclerk;
 SELECT * FROM plum.verify(:linky);
 ROLLBACK;
+
+--
+-- company settings validated at creation: a validity positive for ANY issue instant, within the
+-- timestamp range for today's lots (22023)
+--
+SELECT v, pg_temp.try(format('SELECT plum.create_company(%L, %L, points_validity => %L)', 'V ' || v, 'USD', v))
+	FROM unnest(ARRAY['1 month -29 days', '1 day -1 hour', '-1 year 13 months', '300000 years', '0', '-1 day',
+		'1 year', '1 month 1 day 1 hour', '250000 years']) AS v;
+
+--
+-- '+44 (0)20 7946 0958': a trunk prefix "(0)" right after the country code is dropped
+--
+SELECT r, r::plum.recipient AS normalised, r::plum.recipient = '+442079460958' AS same_as_e164
+	FROM unnest(ARRAY['+44 (0)20 7946 0958', '+44 20 7946 0958', '+44(0)2079460958', '0044 (0) 20 7946 0958',
+		'+353 (0)1 234 5678']) AS r;
+-- elsewhere "(0)" is a digit 0 like any other
+SELECT r, r::plum.recipient AS normalised
+	FROM unnest(ARRAY['+44 20 (0)7946 0958', '+4420 (0)7946 0958', '+4 4 (0)20 7946 0958', '+44 (00)20 7946 0958',
+		'+1 (415) 555-0100']) AS r;
+
+--
+-- names trimmed of all whitespace, not only spaces
+--
+SELECT plum.create_company(E'\t Tabby Co\n' || chr(160) || chr(12288), 'USD') AS tabby \gset
+SELECT name, length(name) FROM plum.companies WHERE company_id = :tabby;
+SELECT pg_temp.try(format('SELECT plum.create_company(%L, %L)', E'\t\n' || chr(160) || chr(8203), 'USD'));
+SELECT pg_temp.try(format('SELECT plum.create_company(%L, %L)', 'Co', E' eur\t'));
+SELECT plum.add_admin(:tabby, 'boss@tabby.test', 'super_admin', 100) AS tboss \gset
+SELECT plum.create_campaign(:tboss, chr(160) || 'Spring' || E'\r\n', 'links') AS tcamp \gset
+SELECT name FROM plum.campaigns WHERE campaign_id = :tcamp;
+SELECT plum.add_item(:tabby, 'gift_card', E'\tAmazon' || chr(8239), chr(65279) || 'Amazon 25', E'shopping\n', price => 25) AS titem \gset
+SELECT brand, name, category FROM plum.items WHERE item_id = :titem;
+SELECT pg_temp.try(format('SELECT plum.create_campaign(%s, %L, %L)', :tboss, chr(12288) || E'\t', 'links'));
+
+--
+-- the PU006 detail names the operations, never the first call's arguments (recipient, reference)
+--
+SELECT plum.add_admin(:small, 'clerk@small.test', 'admin', 100) AS sclerk \gset
+SELECT plum.create_points(:sclerk, 20);
+SELECT plum.give_points(:sclerk, 'bob@small.test', 10, idempotency_key => 'k-1') > 0 AS given;
+SELECT pg_temp.try(format($$SELECT plum.redeem_points(%s, 'eve@small.test', 1, 'eve-order', idempotency_key => 'k-1')$$, :small));
+SELECT pg_temp.try(format($$SELECT plum.give_points(%s, 'eve@small.test', 10, idempotency_key => 'k-1')$$, :sclerk));
