@@ -13,25 +13,13 @@ CREATE FUNCTION plum_internal.check_amount(amount numeric, scale integer, what t
 COMMENT ON FUNCTION plum_internal.check_amount(numeric, integer, text) IS
 	'The amount in minor units of a currency with the given decimals; refuses NULL (22004), NaN, infinities, zero, negatives and too many decimals (PU008).';
 
--- Raise a plum error from SQL with a message, detail and hint (internal helper).
+-- Raise a plum error from SQL with a message, detail and hint (internal helper), in C
+-- (src/errors.c): no CONTEXT names plum's internals (the helper, its line, the caller's statement).
 CREATE FUNCTION plum_internal.raise(sqlstate text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL) RETURNS void
-	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-BEGIN
-	IF detail IS NULL AND hint IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message;
-	ELSIF hint IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, DETAIL = detail;
-	ELSIF detail IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, HINT = hint;
-	ELSE
-		RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, DETAIL = detail, HINT = hint;
-	END IF;
-END
-$$;
+	LANGUAGE C IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'plum_raise';
 COMMENT ON FUNCTION plum_internal.raise(text, text, text, text) IS
-	'Internal: raise an error with a SQLSTATE, message, detail and hint.';
+	'Internal: raise an error with a SQLSTATE, message, detail and hint, without a CONTEXT.';
 
 -- Refuse a NULL argument with SQLSTATE 22004 (internal helper).
 CREATE FUNCTION plum_internal.not_null(value anyelement, name text) RETURNS anyelement
@@ -40,7 +28,7 @@ CREATE FUNCTION plum_internal.not_null(value anyelement, name text) RETURNS anye
 	AS $$
 BEGIN
 	IF value IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = format('%s must not be null', name);
+		PERFORM plum_internal.raise('22004', format('%s must not be null', name));
 	END IF;
 	RETURN value;
 END

@@ -137,3 +137,29 @@ SELECT plum.create_points(:sclerk, 20);
 SELECT plum.give_points(:sclerk, 'bob@small.test', 10, idempotency_key => 'k-1') > 0 AS given;
 SELECT pg_temp.try(format($$SELECT plum.redeem_points(%s, 'eve@small.test', 1, 'eve-order', idempotency_key => 'k-1')$$, :small));
 SELECT pg_temp.try(format($$SELECT plum.give_points(%s, 'eve@small.test', 10, idempotency_key => 'k-1')$$, :sclerk));
+
+--
+-- refusals raised from SQL carry no CONTEXT naming plum's internals (plum_internal.raise is in C)
+--
+\set SHOW_CONTEXT always
+SELECT plum.cancel_link(999, 'no-such-token');
+SELECT plum.create_company(NULL, 'USD');
+SELECT plum.create_link(:lzero, :lcamp, 1);
+\set SHOW_CONTEXT never
+CREATE FUNCTION pg_temp.context_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	v_context text;
+BEGIN
+	EXECUTE sql;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS v_context = PG_EXCEPTION_CONTEXT;
+	RETURN SQLSTATE || ' context: "' || v_context || '"';
+END
+$$;
+SELECT pg_temp.context_of(format('SELECT plum.create_link(%s, %s, 1)', :lzero, :lcamp));
+SELECT pg_temp.context_of($$SELECT plum.add_admin(NULL, 'x@y.test')$$);
+-- the helper checks its own arguments
+SELECT pg_temp.try($$SELECT plum_internal.raise('P0O1', 'm')$$);
+SELECT pg_temp.try($$SELECT plum_internal.raise(NULL, 'm')$$);
+SELECT pg_temp.try($$SELECT plum_internal.raise('PU001', 'a message', 'a detail', 'a hint')$$);
