@@ -163,3 +163,15 @@ SELECT pg_temp.context_of($$SELECT plum.add_admin(NULL, 'x@y.test')$$);
 SELECT pg_temp.try($$SELECT plum_internal.raise('P0O1', 'm')$$);
 SELECT pg_temp.try($$SELECT plum_internal.raise(NULL, 'm')$$);
 SELECT pg_temp.try($$SELECT plum_internal.raise('PU001', 'a message', 'a detail', 'a hint')$$);
+
+--
+-- templates: at most 64 kB and 1,000 fields (22023), rendered in one pass
+--
+SELECT pg_temp.try(format('SELECT plum_internal.render_message(%L, %L)', repeat('x', 65537), '{}'));
+SELECT pg_temp.try(format('SELECT plum_internal.render_message(%L, %L)', repeat('{{n}}', 1001) || repeat('x', 4000), '{"n": "1"}'));
+SELECT length(plum_internal.render_message(repeat('{{ n }}', 1000) || repeat('x', 58000), '{"n": "ab"}')) AS rendered;
+-- long and short templates render alike: braces inside fields, values never expanded again
+SELECT plum_internal.render_message('a{{{x}}}b {{ x }}{{x}} {{ no end', '{"{x": "{{x}}", "x": "2"}') AS short,
+	right(plum_internal.render_message(repeat('.', 5000) || 'a{{{x}}}b {{ x }}{{x}} {{ no end', '{"{x": "{{x}}", "x": "2"}'), 25) AS long;
+SELECT pg_temp.try(format('SELECT plum_internal.render_message(%L, %L)', repeat('.', 5000) || '{{x}} {{y}} {{z}}', '{"x": "1", "y": null}'));
+SELECT pg_temp.try(format('SELECT plum_internal.render_message(%L, %L)', '{{x}} {{y}} {{z}}', '{"x": "1", "y": null}'));
