@@ -13,25 +13,13 @@ CREATE FUNCTION plum_internal.check_amount(amount numeric, scale integer, what t
 COMMENT ON FUNCTION plum_internal.check_amount(numeric, integer, text) IS
 	'The amount in minor units of a currency with the given decimals; refuses NULL (22004), NaN, infinities, zero, negatives and too many decimals (PU008).';
 
--- Raise a plum error from SQL with a message, detail and hint (internal helper).
+-- Raise a plum error from SQL with a message, detail and hint (internal helper), in C
+-- (src/errors.c): no CONTEXT names plum's internals (the helper, its line, the caller's statement).
 CREATE FUNCTION plum_internal.raise(sqlstate text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL) RETURNS void
-	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-BEGIN
-	IF detail IS NULL AND hint IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message;
-	ELSIF hint IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, DETAIL = detail;
-	ELSIF detail IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, HINT = hint;
-	ELSE
-		RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, DETAIL = detail, HINT = hint;
-	END IF;
-END
-$$;
+	LANGUAGE C IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'plum_raise';
 COMMENT ON FUNCTION plum_internal.raise(text, text, text, text) IS
-	'Internal: raise an error with a SQLSTATE, message, detail and hint.';
+	'Internal: raise an error with a SQLSTATE, message, detail and hint, without a CONTEXT.';
 
 -- Refuse a NULL argument with SQLSTATE 22004 (internal helper).
 CREATE FUNCTION plum_internal.not_null(value anyelement, name text) RETURNS anyelement
@@ -40,7 +28,7 @@ CREATE FUNCTION plum_internal.not_null(value anyelement, name text) RETURNS anye
 	AS $$
 BEGIN
 	IF value IS NULL THEN
-		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = format('%s must not be null', name);
+		PERFORM plum_internal.raise('22004', format('%s must not be null', name));
 	END IF;
 	RETURN value;
 END
@@ -48,7 +36,21 @@ $$;
 COMMENT ON FUNCTION plum_internal.not_null(anyelement, text) IS
 	'Internal: the value, or SQLSTATE 22004 when it is NULL.';
 
+-- Trim a name of every whitespace character at both ends: ASCII blanks and controls, and in a
+-- UTF-8 database Unicode's White_Space (no-break, ideographic, line and paragraph separators...)
+-- plus the zero-width space and the byte order mark (internal helper).
+CREATE FUNCTION plum_internal.trim_name(name text) RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN btrim(name, E' \t\n\r\v\f' || CASE WHEN getdatabaseencoding() = 'UTF8' THEN
+		chr(133) || chr(160) || chr(5760) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) ||
+		chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8232) ||
+		chr(8233) || chr(8239) || chr(8287) || chr(12288) || chr(65279) ELSE '' END);
+COMMENT ON FUNCTION plum_internal.trim_name(text) IS
+	'Internal: the name without whitespace at either end (tabs, newlines, no-break and other Unicode spaces, zero-width space, BOM), not only spaces.';
+
 REVOKE EXECUTE ON FUNCTION
+	plum_internal.trim_name(text),
 	plum_internal.check_amount(numeric, integer, text),
 	plum_internal.raise(text, text, text, text),
 	plum_internal.not_null(anyelement, text)

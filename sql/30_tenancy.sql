@@ -217,7 +217,7 @@ COMMENT ON COLUMN plum_internal.admin.company_id IS 'The company the admin belon
 COMMENT ON COLUMN plum_internal.admin.email IS 'The admin''s email address.';
 COMMENT ON COLUMN plum_internal.admin.role IS 'super_admin (may change thresholds) or admin.';
 COMMENT ON COLUMN plum_internal.admin.threshold IS 'The most value this admin may ever create.';
-COMMENT ON COLUMN plum_internal.admin.created_total IS 'Value this admin has created so far (never above threshold).';
+COMMENT ON COLUMN plum_internal.admin.created_total IS 'Value this admin has created so far: points created, plus the value of its links open or redeemed (never above threshold).';
 COMMENT ON COLUMN plum_internal.admin.pool IS 'Undistributed value: created and not yet handed out (never below zero; never expires).';
 COMMENT ON COLUMN plum_internal.admin.created IS 'When the admin was added (plum clock).';
 COMMENT ON COLUMN plum_internal.admin.chain_head IS 'The head of the admin''s pool chain: the hash of its last create, reserve, unreserve or code_issue ledger row (NULL before the first).';
@@ -231,6 +231,15 @@ DECLARE
 	v_scale smallint;
 BEGIN
 	SELECT c.scale INTO v_scale FROM plum_internal.company c WHERE c.company_id = NEW.company_id;
+	-- the money limit (src/money.h, 10^18 - 1 minor units): sums over admins never overflow
+	IF NEW.created_total > (10::numeric ^ 18 - 1) / 10::numeric ^ v_scale
+			AND (TG_OP = 'INSERT' OR NEW.created_total > OLD.created_total) THEN
+		PERFORM plum_internal.raise('PU008', 'admin total exceeds the money limit',
+			format('Admin %s has created %s; %s more would pass %s, the most plum handles.', NEW.admin_id,
+				round(CASE WHEN TG_OP = 'UPDATE' THEN OLD.created_total ELSE 0 END, v_scale),
+				round(NEW.created_total - CASE WHEN TG_OP = 'UPDATE' THEN OLD.created_total ELSE 0 END, v_scale),
+				round((10::numeric ^ 18 - 1) / 10::numeric ^ v_scale, v_scale)));
+	END IF;
 	IF NEW.created_total > NEW.threshold THEN
 		IF TG_OP = 'UPDATE' AND NEW.created_total > OLD.created_total THEN
 			PERFORM plum_internal.raise('PU004', 'admin threshold exceeded',
@@ -382,19 +391,33 @@ BEGIN
 	PERFORM plum_internal.not_null(points_validity, 'points_validity');
 	PERFORM plum_internal.not_null(code_denominations, 'code_denominations');
 	PERFORM plum_internal.not_null(max_grant, 'max_grant');
-	IF btrim(name) = '' THEN
+	IF plum_internal.trim_name(name) = '' THEN
 		PERFORM plum_internal.raise('22023', 'company name must not be empty');
 	END IF;
-	SELECT * INTO v_currency FROM plum_internal.currency c WHERE c.code = upper(btrim(base_currency));
+	SELECT * INTO v_currency FROM plum_internal.currency c WHERE c.code = upper(plum_internal.trim_name(base_currency));
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('22023', format('unknown currency "%s"', base_currency),
 			'The base currency must be an ISO 4217 code listed in plum.currencies.',
 			'Use a code such as USD, EUR, JPY or KWD.');
 	END IF;
-	IF points_validity <= interval '0' OR isfinite(points_validity) IS NOT TRUE THEN
+	-- positive for ANY issue instant: no part negative ('1 month -29 days' is 1 day after some
+	-- instants and -1 day after others), and not zero
+	IF points_validity <= interval '0' OR isfinite(points_validity) IS NOT TRUE
+			OR extract(year FROM points_validity) * 12 + extract(month FROM points_validity) < 0
+			OR extract(day FROM points_validity) < 0
+			OR extract(epoch FROM points_validity - date_trunc('day', points_validity)) < 0 THEN
 		PERFORM plum_internal.raise('22023', 'points validity must be positive',
-			format('The points validity is %s.', points_validity));
+			format('The points validity is %s.', points_validity),
+			'Give a validity whose parts are all positive or zero, such as ''1 year'' or ''90 days''.');
 	END IF;
+	-- today's lots must be able to expire: now() + validity within the timestamp range (year 294276)
+	BEGIN
+		PERFORM plum.now() + points_validity;
+	EXCEPTION WHEN datetime_field_overflow THEN
+		PERFORM plum_internal.raise('22023', 'points validity is too long',
+			format('The points validity is %s; a lot issued now would expire past the largest timestamp (year 294276).',
+				points_validity));
+	END;
 	IF array_ndims(code_denominations) > 1 THEN
 		PERFORM plum_internal.raise('22023', 'code denominations must be a one-dimensional array',
 			format('The denominations are %s.', code_denominations));
@@ -414,7 +437,7 @@ BEGIN
 	PERFORM plum_internal.check_unconfined('create companies');
 
 	INSERT INTO plum_internal.company (name, base_currency, scale, points_validity, code_denominations, max_grant, created)
-		VALUES (btrim(create_company.name), v_currency.code, v_currency.minor_unit, create_company.points_validity,
+		VALUES (plum_internal.trim_name(create_company.name), v_currency.code, v_currency.minor_unit, create_company.points_validity,
 			v_denoms, create_company.max_grant, plum.now())
 		RETURNING company_id INTO v_id;
 	RETURN v_id;
@@ -554,7 +577,7 @@ COMMENT ON COLUMN plum.admins.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.admins.email IS 'The admin''s email address.';
 COMMENT ON COLUMN plum.admins.role IS 'super_admin or admin.';
 COMMENT ON COLUMN plum.admins.threshold IS 'The most value the admin may ever create.';
-COMMENT ON COLUMN plum.admins.created IS 'Value the admin has created so far (counts against the threshold).';
+COMMENT ON COLUMN plum.admins.created IS 'Value the admin has created so far: points created plus its open and redeemed links (counts against the threshold).';
 COMMENT ON COLUMN plum.admins.pool IS 'Undistributed value (never expires).';
 COMMENT ON COLUMN plum.admins.headroom IS 'threshold - created: what the admin may still create.';
 COMMENT ON COLUMN plum.admins.currency IS 'The company''s base currency.';

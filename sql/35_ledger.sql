@@ -172,8 +172,9 @@ BEGIN
 		WHERE i.company_id = claim_key.company_id AND i.key = claim_key.key;
 	IF v_first.operation <> claim_key.operation OR v_first.arguments <> claim_key.arguments THEN
 		PERFORM plum_internal.raise('PU006', 'idempotency key reused with other arguments',
-			format('The key "%s" was first used for %s(%s); this call is %s(%s).', key,
-				v_first.operation, v_first.arguments, operation, arguments),
+			-- the operations only: the first call's arguments (a recipient, a reference) are not this caller's to see
+			format('The key "%s" was first used for %s; this call is %s with other arguments.', key,
+				v_first.operation, operation),
 			'Use a new key for a new operation.');
 	END IF;
 	RETURN v_first.result_entry;

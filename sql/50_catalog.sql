@@ -103,7 +103,7 @@ BEGIN
 	PERFORM plum_internal.not_null(name, 'name');
 	PERFORM plum_internal.not_null(mode, 'mode');
 	v_admin := plum_internal.admin_row(create_campaign.admin_id);
-	IF btrim(name) = '' THEN
+	IF plum_internal.trim_name(name) = '' THEN
 		PERFORM plum_internal.raise('22023', 'campaign name must not be empty');
 	END IF;
 	IF mode NOT IN ('points', 'codes', 'links') THEN
@@ -114,7 +114,7 @@ BEGIN
 			format('The expiry is %s; now is %s.', expires_at, plum.now()));
 	END IF;
 	INSERT INTO plum_internal.campaign (company_id, admin_id, name, mode, expires_at, created)
-		VALUES (v_admin.company_id, create_campaign.admin_id, btrim(create_campaign.name), create_campaign.mode,
+		VALUES (v_admin.company_id, create_campaign.admin_id, plum_internal.trim_name(create_campaign.name), create_campaign.mode,
 			create_campaign.expires_at, plum.now())
 		RETURNING campaign_id INTO v_id;
 	RETURN v_id;
@@ -147,7 +147,7 @@ BEGIN
 		PERFORM plum_internal.raise('22023', format('invalid item kind "%s"', kind), NULL,
 			'The kind is gift_card, experience, merchandise, travel, charity or discount.');
 	END IF;
-	IF btrim(brand) = '' OR btrim(name) = '' OR btrim(category) = '' THEN
+	IF plum_internal.trim_name(brand) = '' OR plum_internal.trim_name(name) = '' OR plum_internal.trim_name(category) = '' THEN
 		PERFORM plum_internal.raise('22023', 'item brand, name and category must not be empty');
 	END IF;
 	IF price IS NOT NULL THEN
@@ -168,8 +168,8 @@ BEGIN
 		END IF;
 	END IF;
 	INSERT INTO plum_internal.item (company_id, kind, brand, name, category, price, min_value, max_value, vendor, created)
-		VALUES (add_item.company_id, add_item.kind, btrim(add_item.brand), btrim(add_item.name), btrim(add_item.category),
-			add_item.price, add_item.min_value, add_item.max_value, nullif(btrim(add_item.vendor), ''), plum.now())
+		VALUES (add_item.company_id, add_item.kind, plum_internal.trim_name(add_item.brand), plum_internal.trim_name(add_item.name), plum_internal.trim_name(add_item.category),
+			add_item.price, add_item.min_value, add_item.max_value, nullif(plum_internal.trim_name(add_item.vendor), ''), plum.now())
 		RETURNING item_id INTO v_id;
 	RETURN v_id;
 END
@@ -225,11 +225,11 @@ BEGIN
 				format('Item %s is company %s''s; campaign %s is company %s''s.', curate.item_id, v_item_company,
 					curate.campaign_id, v_company));
 		END IF;
-	ELSIF btrim(coalesce(brand, category)) = '' THEN
+	ELSIF plum_internal.trim_name(coalesce(brand, category)) = '' THEN
 		PERFORM plum_internal.raise('22023', 'a curation rule''s brand or category must not be empty');
 	END IF;
 	INSERT INTO plum_internal.curation (campaign_id, include, item_id, brand, category)
-		VALUES (curate.campaign_id, curate.include, curate.item_id, btrim(curate.brand), btrim(curate.category))
+		VALUES (curate.campaign_id, curate.include, curate.item_id, plum_internal.trim_name(curate.brand), plum_internal.trim_name(curate.category))
 		ON CONFLICT DO NOTHING;
 END
 $$;

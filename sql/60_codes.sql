@@ -170,8 +170,10 @@ BEGIN
 	IF array_position(codes, NULL) IS NOT NULL THEN
 		PERFORM plum_internal.raise('22004', format('code #%s must not be null', array_position(codes, NULL)));
 	END IF;
-	SELECT array_agg(s.x ORDER BY array_position(codes, (s.x).code)) INTO v_rows
-		FROM (SELECT x FROM plum_internal.issued_code x WHERE x.code = ANY (codes) ORDER BY x.code FOR UPDATE) AS s;
+	-- back in the order given (each code at its first place): one join, linear in the list
+	SELECT array_agg(s.x ORDER BY g.i) INTO v_rows
+		FROM (SELECT x FROM plum_internal.issued_code x WHERE x.code = ANY (codes) ORDER BY x.code FOR UPDATE) AS s
+		JOIN (SELECT u.c, min(u.i) AS i FROM unnest(codes) WITH ORDINALITY AS u(c, i) GROUP BY u.c) AS g ON g.c = (s.x).code;
 	IF marking THEN
 		v_n := (SELECT count(DISTINCT u.c) FROM unnest(codes) AS u(c));
 	END IF;
@@ -260,6 +262,10 @@ BEGIN
 	PERFORM plum_internal.not_null(admin_id, 'admin_id');
 	PERFORM plum_internal.not_null(codes, 'codes');
 	v_admin := plum_internal.admin_row(cancel_codes.admin_id);
+	-- lock order (sql/81_outbox.sql): the issuers' admin rows, by admin_id, before the codes
+	PERFORM 1 FROM plum_internal.admin a
+		WHERE a.admin_id IN (SELECT x.admin_id FROM plum_internal.issued_code x WHERE x.code = ANY (codes))
+		ORDER BY a.admin_id FOR NO KEY UPDATE;
 	v_rows := plum_internal.lock_codes(codes);
 	FOR i IN 1 .. cardinality(v_rows) LOOP
 		v_row := v_rows[i];

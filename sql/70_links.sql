@@ -22,7 +22,8 @@ CREATE TABLE plum_internal.link (
 	billing_id	bigint,
 	chain_head	bytea,
 	CHECK ((state = 'redeemed') = (redeemed_at IS NOT NULL AND item_id IS NOT NULL AND billing_id IS NOT NULL)),
-	CHECK ((state = 'cancelled') = (cancelled_at IS NOT NULL))
+	CHECK ((state = 'cancelled') = (cancelled_at IS NOT NULL)),
+	counted		boolean NOT NULL DEFAULT false
 ) WITH (fillfactor = 80);
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.link', '');
 -- @new-in 0.2.0 (also appended to the upgrade from 0.1.0)
@@ -52,6 +53,7 @@ COMMENT ON COLUMN plum_internal.link.cancelled_at IS 'When the link was cancelle
 COMMENT ON COLUMN plum_internal.link.item_id IS 'The item the link was redeemed for (checked against plum_internal.item at redemption).';
 COMMENT ON COLUMN plum_internal.link.reference IS 'The caller''s reference given at redemption, e.g. an order id.';
 COMMENT ON COLUMN plum_internal.link.billing_id IS 'The billing record of the redemption: the entry id of its link_redeem ledger row.';
+COMMENT ON COLUMN plum_internal.link.counted IS 'Whether the link''s value counts toward its admin''s created value (plum_internal.admin.created_total) while it is open or redeemed: true for every link created from 0.2.0 on; false for links created under 0.1.0, which never counted.';
 
 CREATE FUNCTION plum.create_link(admin_id bigint, campaign_id bigint, value numeric, recipient plum.recipient DEFAULT NULL)
 	RETURNS text
@@ -61,24 +63,29 @@ CREATE FUNCTION plum.create_link(admin_id bigint, campaign_id bigint, value nume
 DECLARE
 	v_campaign plum_internal.campaign;
 	v_scale smallint;
+	v_max_grant numeric;
 	v_now timestamptz := plum.now();
 	v_token text;
 	v_entry bigint;
 	v_hash bytea;
 BEGIN
 	v_campaign := plum_internal.check_campaign(admin_id, campaign_id, 'links');
-	SELECT c.scale INTO STRICT v_scale FROM plum_internal.company c WHERE c.company_id = v_campaign.company_id;
+	SELECT c.scale, c.max_grant INTO STRICT v_scale, v_max_grant FROM plum_internal.company c WHERE c.company_id = v_campaign.company_id;
 	value := plum_internal.valid_amount(value, v_scale, 'value');
+	-- a link is worth at most the largest grant (PU008), and counts toward its admin's created
+	-- value (the admin row first: lock order admin -> link; admin_guard raises PU004 past the threshold)
+	PERFORM plum_internal.check_grant(v_campaign.company_id, v_scale, v_max_grant, value);
+	UPDATE plum_internal.admin a SET created_total = a.created_total + create_link.value WHERE a.admin_id = create_link.admin_id;
 	v_entry := nextval('plum_internal.journal_entry_id_seq');
 	-- a token collision is a 2^-192 event: draw again rather than fail
 	LOOP
 		v_token := plum_internal.link_token();
-		INSERT INTO plum_internal.link AS l (token, company_id, campaign_id, admin_id, value, recipient, created, chain_head)
+		INSERT INTO plum_internal.link AS l (token, company_id, campaign_id, admin_id, value, recipient, created, chain_head, counted)
 			VALUES (v_token, v_campaign.company_id, create_link.campaign_id, create_link.admin_id,
 				create_link.value, create_link.recipient, v_now,
 				plum_internal.entry_hash(NULL, v_entry, v_campaign.company_id, v_now, 'link_create', create_link.value,
 					create_link.admin_id, create_link.recipient, NULL, NULL, NULL, NULL, NULL, NULL, create_link.campaign_id,
-					NULL, NULL, v_token, NULL))
+					NULL, NULL, v_token, NULL), true)
 			ON CONFLICT ON CONSTRAINT link_pkey DO NOTHING
 			RETURNING l.chain_head INTO v_hash;
 		EXIT WHEN FOUND;
@@ -90,7 +97,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION plum.create_link(bigint, bigint, numeric, plum.recipient) IS
-	'Create a reward link worth value in a links campaign, optionally addressed to a recipient; returns its token (32 URL-safe characters). Nothing is billed and no pool is drawn: the company is billed only when the link is redeemed.';
+	'Create a reward link worth value in a links campaign, optionally addressed to a recipient; returns its token (32 URL-safe characters). Nothing is billed and no pool is drawn: the company is billed only when the link is redeemed. The value counts toward the admin''s created value (PU004 past its threshold) and is at most the company''s largest grant (PU008).';
 
 -- Raise PU003 for a link that is no longer active (internal helper of cancel_link; redeem_link, in C, says the same).
 CREATE FUNCTION plum_internal.link_not_active(state text, redeemed_at timestamptz, cancelled_at timestamptz) RETURNS void
@@ -131,7 +138,7 @@ BEGIN
 	PERFORM plum_internal.not_null(admin_id, 'admin_id');
 	PERFORM plum_internal.not_null(token, 'token');
 	v_admin_company := (plum_internal.admin_row(cancel_link.admin_id)).company_id;
-	SELECT l.company_id, l.state, l.redeemed_at, l.cancelled_at INTO v_link
+	SELECT l.company_id, l.state, l.redeemed_at, l.cancelled_at, l.admin_id, l.value, l.counted INTO v_link
 		FROM plum_internal.link l WHERE l.token = cancel_link.token;
 	IF NOT FOUND THEN
 		PERFORM plum_internal.raise('PU005', 'unknown link', 'No link has this token.',
@@ -144,6 +151,11 @@ BEGIN
 	END IF;
 	IF v_link.state <> 'active' THEN
 		PERFORM plum_internal.link_not_active(v_link.state, v_link.redeemed_at, v_link.cancelled_at);
+	END IF;
+	-- the value goes back to the creating admin's headroom (admin row first: lock order admin -> link;
+	-- if the link is claimed meanwhile, the error below undoes this)
+	IF v_link.counted THEN
+		UPDATE plum_internal.admin a SET created_total = a.created_total - v_link.value WHERE a.admin_id = v_link.admin_id;
 	END IF;
 	WITH e AS (SELECT nextval('plum_internal.journal_entry_id_seq') AS e),
 	withdrawn AS (
@@ -165,7 +177,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION plum.cancel_link(bigint, text) IS
-	'Withdraw an unredeemed link (an admin of the link''s company, PU009 otherwise); a redeemed or cancelled link is refused (PU003). Nothing was billed, so nothing is returned to any pool.';
+	'Withdraw an unredeemed link (an admin of the link''s company, PU009 otherwise); a redeemed or cancelled link is refused (PU003). Nothing was billed, so nothing is returned to any pool; its value no longer counts toward its admin''s created value.';
 
 CREATE VIEW plum.links WITH (security_barrier) AS
 	SELECT CASE WHEN (SELECT plum_internal.caller_sees_secrets()) THEN l.token ELSE plum_internal.mask_token(l.token) END AS token, l.company_id, l.campaign_id, round(l.value, c.scale) AS value, l.recipient,

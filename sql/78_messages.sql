@@ -33,7 +33,7 @@ BEGIN
 		PERFORM plum_internal.raise('22004', format('%s must not be null', what));
 	END IF;
 	IF v_want IS NULL THEN
-		IF btrim(destination) = '' THEN
+		IF plum_internal.trim_name(destination) = '' THEN
 			PERFORM plum_internal.raise('22023', format('%s must not be empty', what), NULL,
 				format('A %s destination is the application''s id for the recipient (a session, user or screen id).', channel));
 		END IF;
@@ -84,42 +84,73 @@ COMMENT ON FUNCTION plum_internal.message_fields(plum_internal.company, numeric,
 	'Internal: the template fields of a delivery as a JSON object (name, amount with currency, code, link with vars->>''link_base'', expires_at in UTC, currency, company, and every key of vars).';
 
 -- Render a template: {{field}} (spaces allowed inside the braces) is replaced by the field's value,
--- scanning left to right so values are never expanded again. 22023 for an unknown field or one
--- that has no value for this delivery.
+-- in one pass (the fields and the text between them are split out by one regular expression each,
+-- so values are never expanded again and the time is linear in the template). 22023 for a
+-- template over 64 kB or with more than 1,000 fields, an unknown field, or one that has no value
+-- for this delivery.
 CREATE FUNCTION plum_internal.render_message(template text, fields jsonb, what text DEFAULT 'delivery') RETURNS text
 	LANGUAGE plpgsql IMMUTABLE
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 DECLARE
-	v_out text := '';
+	v_names text[] := '{}';
+	v_name text;
 	v_rest text := template;
 	v_open integer;
 	v_close integer;
-	v_name text;
-	v_value text;
+	v_out text := '';
 BEGIN
-	LOOP
-		v_open := strpos(v_rest, '{{');
-		EXIT WHEN v_open = 0;
-		v_close := strpos(substr(v_rest, v_open + 2), '}}');
-		EXIT WHEN v_close = 0;
-		v_name := btrim(substr(v_rest, v_open + 2, v_close - 1));
+	IF octet_length(template) > 65536 THEN
+		PERFORM plum_internal.raise('22023', 'template too long',
+			format('The template is %s bytes; a template has at most 65536 (64 kB).', octet_length(template)));
+	END IF;
+	IF octet_length(template) <= 4096 THEN
+		-- a short template (every message in practice): a scan is cheapest, and bounded (4 kB)
+		LOOP
+			v_open := strpos(v_rest, '{{');
+			EXIT WHEN v_open = 0;
+			v_close := strpos(substr(v_rest, v_open + 2), '}}');
+			EXIT WHEN v_close = 0;
+			v_name := btrim(substr(v_rest, v_open + 2, v_close - 1));
+			v_names := v_names || v_name;
+			-- the checks below, for this field, then its value
+			IF fields ->> v_name IS NULL THEN
+				EXIT;
+			END IF;
+			v_out := v_out || left(v_rest, v_open - 1) || (fields ->> v_name);
+			v_rest := substr(v_rest, v_open + v_close + 3);
+		END LOOP;
+		IF v_open = 0 OR v_close = 0 THEN
+			RETURN v_out || v_rest;
+		END IF;
+		-- a field without a value: refused below with the same errors
+		v_names := ARRAY[v_name];
+	ELSE
+		v_names := ARRAY(SELECT btrim(m[1]) FROM regexp_matches(template, '\{\{(.*?)\}\}', 'g') AS m);
+	END IF;
+	IF cardinality(v_names) > 1000 THEN
+		PERFORM plum_internal.raise('22023', 'too many template fields',
+			format('The template has %s fields; a template has at most 1000.', cardinality(v_names)));
+	END IF;
+	FOREACH v_name IN ARRAY v_names LOOP
 		IF NOT fields ? v_name THEN
 			PERFORM plum_internal.raise('22023', format('unknown template field "{{%s}}"', v_name),
 				'The fields are {{name}}, {{amount}}, {{code}}, {{link}}, {{expires_at}}, {{currency}}, {{company}} and the keys of vars.',
 				format('Add "%s" to vars, or correct the template.', v_name));
 		END IF;
-		v_value := fields ->> v_name;
-		IF v_value IS NULL THEN
+		IF fields ->> v_name IS NULL THEN
 			PERFORM plum_internal.raise('22023', format('template field "{{%s}}" has no value', v_name),
 				CASE WHEN v_name = 'name' THEN 'vars has no "name".' ELSE format('A %s has no %s.', what, v_name) END,
 				CASE WHEN v_name = 'name' THEN 'Give the name in vars, e.g. vars => ''{"name": "Alice"}''.' END);
 		END IF;
-		v_out := v_out || left(v_rest, v_open - 1) || v_value;
-		v_rest := substr(v_rest, v_open + v_close + 3);
 	END LOOP;
-	RETURN v_out || v_rest;
+	IF cardinality(v_names) = 0 THEN
+		RETURN template;
+	END IF;
+	-- the text around the fields: one more piece than fields
+	RETURN (SELECT string_agg(u.piece || coalesce(fields ->> v_names[u.i], ''), '' ORDER BY u.i)
+		FROM unnest(regexp_split_to_array(template, '\{\{.*?\}\}')) WITH ORDINALITY AS u(piece, i));
 END
 $$;
 COMMENT ON FUNCTION plum_internal.render_message(text, jsonb, text) IS
-	'Internal: render a template''s {{field}} placeholders from a JSON object of fields; 22023 for an unknown field or one without a value.';
+	'Internal: render a template''s {{field}} placeholders from a JSON object of fields, in one pass; 22023 for a template over 64 kB or 1,000 fields, an unknown field or one without a value.';

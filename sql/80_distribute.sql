@@ -460,7 +460,7 @@ BEGIN
 			SELECT min(i) INTO v_bad FROM unnest(v_dest) WITH ORDINALITY AS u(d, i) WHERE plum.recipient_kind(d::plum.recipient) <> 'phone';
 		ELSE
 			v_dest := destinations;
-			SELECT min(i) INTO v_bad FROM unnest(v_dest) WITH ORDINALITY AS u(d, i) WHERE btrim(d) = '';
+			SELECT min(i) INTO v_bad FROM unnest(v_dest) WITH ORDINALITY AS u(d, i) WHERE plum_internal.trim_name(d) = '';
 		END IF;
 	EXCEPTION WHEN invalid_text_representation THEN
 		v_bad := 0;

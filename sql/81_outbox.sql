@@ -3,6 +3,14 @@
 -- backoff, cancellation, expiry reminders, and the operators' views. The deliveries themselves
 -- are made by sql/80_distribute.sql.
 
+-- Lock order, one everywhere so that plum calls never deadlock: a delivery row (claimed with
+-- SKIP LOCKED, so never waited for), then admin rows (pools) by admin_id, then code rows by code,
+-- then wallets (account rows). release_deliveries() locks up front the admins of every due
+-- points grant (it would otherwise take an admin after a codes delivery's codes, and
+-- cancel_codes() the codes before their issuers' pools), skipping those another transaction
+-- holds (their grants wait for the next run, as a delivery a cancellation holds does);
+-- cancel_codes() locks the issuers first.
+
 -- @api
 CREATE FUNCTION plum.release_deliveries() RETURNS integer
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -15,10 +23,19 @@ DECLARE
 	v_error text;
 	v_channels text[] := '{}';
 	v_companies bigint[] := plum_internal.caller_companies();
+	v_admins bigint[];
 BEGIN
+	-- lock order (above): the pools of the due points grants first, by admin_id; a pool another
+	-- transaction holds is skipped, and so are its grants (released next time)
+	v_admins := ARRAY(SELECT a.admin_id FROM plum_internal.admin a
+		WHERE a.admin_id IN (SELECT d.admin_id FROM plum_internal.delivery d
+			WHERE d.state = 'scheduled' AND d.send_at <= v_now AND d.reward = 'points'
+				AND (v_companies IS NULL OR d.company_id = ANY (v_companies)))
+		ORDER BY a.admin_id FOR NO KEY UPDATE SKIP LOCKED);
 	-- overlapping runs skip each other's rows; a row a cancellation holds is skipped (and released next time)
 	FOR v_d IN SELECT d.* FROM plum_internal.delivery d WHERE d.state = 'scheduled' AND d.send_at <= v_now
 			AND (v_companies IS NULL OR d.company_id = ANY (v_companies))
+			AND (d.reward IS DISTINCT FROM 'points' OR d.admin_id = ANY (v_admins))
 			ORDER BY d.send_at, d.delivery_id FOR UPDATE SKIP LOCKED LOOP
 		BEGIN
 			v_d := plum_internal.send_time(v_d);
@@ -78,7 +95,7 @@ BEGIN
 	PERFORM plum_internal.not_null(sender, 'sender');
 	PERFORM plum_internal.not_null(batch_size, 'batch_size');
 	PERFORM plum_internal.not_null(lease, 'lease');
-	IF btrim(sender) = '' THEN
+	IF plum_internal.trim_name(sender) = '' THEN
 		PERFORM plum_internal.raise('22023', 'sender must not be empty', NULL, 'Name the sender, e.g. host and process id.');
 	END IF;
 	IF batch_size <= 0 OR batch_size > 10000 THEN

@@ -4,6 +4,7 @@
 
 -- @api
 -- Admin pools: what each admin created, and what its pool holds, against the ledger.
+-- created = creates + the value of every counted link still open or redeemed (sql/70_links.sql)
 -- pool = created - points given - codes issued + codes cancelled (value back to the issuer's pool)
 --        - (reserve - unreserve) (value held for scheduled points grants, sql/80_distribute.sql)
 CREATE FUNCTION plum_internal.verify_pools(company_id bigint DEFAULT NULL)
@@ -21,9 +22,14 @@ CREATE FUNCTION plum_internal.verify_pools(company_id bigint DEFAULT NULL)
 		FROM plum_internal.admin a LEFT JOIN plum_internal.journal j ON j.admin_id = a.admin_id
 			AND j.kind IN ('create', 'give', 'code_issue', 'code_cancel', 'reserve', 'unreserve')
 		WHERE verify_pools.company_id IS NULL OR a.company_id = verify_pools.company_id
-		GROUP BY a.company_id, a.admin_id, a.created_total, a.pool)
-	SELECT adm.company_id, 'admin created', format('admin %s: created %s, ledger says %s', adm.admin_id, adm.created_total, adm.created)
-		FROM adm WHERE adm.created_total <> adm.created
+		GROUP BY a.company_id, a.admin_id, a.created_total, a.pool),
+	lk AS (
+		SELECT l.admin_id, sum(l.value) AS linked FROM plum_internal.link l
+		WHERE l.counted AND l.state <> 'cancelled' GROUP BY l.admin_id)
+	SELECT adm.company_id, 'admin created',
+			format('admin %s: created %s, ledger says %s%s', adm.admin_id, adm.created_total, adm.created + coalesce(lk.linked, 0),
+				CASE WHEN lk.linked IS NOT NULL THEN format(' (created %s + open or redeemed links %s)', adm.created, lk.linked) ELSE '' END)
+		FROM adm LEFT JOIN lk USING (admin_id) WHERE adm.created_total <> adm.created + coalesce(lk.linked, 0)
 	UNION ALL
 	SELECT adm.company_id, 'admin pool',
 			format('admin %s: pool %s, ledger says %s (created %s - given %s - codes issued %s + codes cancelled %s%s)',
@@ -36,7 +42,7 @@ CREATE FUNCTION plum_internal.verify_pools(company_id bigint DEFAULT NULL)
 		FROM adm JOIN plum_internal.admin a USING (admin_id) WHERE adm.created_total > a.threshold;
 	END;
 COMMENT ON FUNCTION plum_internal.verify_pools(bigint) IS
-	'The pools part of plum.verify(): created and pool of every admin against the ledger (created = pool + given + codes issued - codes cancelled + reserved for scheduled grants).';
+	'The pools part of plum.verify(): created and pool of every admin against the ledger (created = creates + open or redeemed links; pool = creates - given - codes issued + codes cancelled - reserved for scheduled grants).';
 
 -- The ledger's hash chains.  Every row names its holder; a holder's rows, in chain order (the
 -- position that leads every hash), must each hash to entry_hash(the previous row's hash, the row),

@@ -273,6 +273,49 @@ CheckNewLot(const PlumLot *lot, int scale)
 						   MinorToCString(lot->remaining, scale))));
 }
 
+/*
+ * Refuse (PU008) a write that leaves result over the limits that protect
+ * every tenant: more than PLUM_WALLET_LIMIT_LOTS lots, or a total past the
+ * money limit.  A write that does not grow the wallet past what it was
+ * (before) is let through, so a wallet written before the limits existed
+ * can still be spent.
+ */
+static void
+CheckWalletLimits(const PlumWallet *result, const PlumWallet *before)
+{
+	int64		total = 0;
+	bool		over = false;
+	int			i;
+
+	if (result->nlots > PLUM_WALLET_LIMIT_LOTS && result->nlots > before->nlots)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLUM_INVALID_AMOUNT),
+				 errmsg("too many lots in a wallet"),
+				 errdetail("The wallet would hold %d lots; a wallet holds at most %d.",
+						   result->nlots, PLUM_WALLET_LIMIT_LOTS),
+				 errhint("Grants issued at the same instant share a lot; spread fewer, larger grants.")));
+	for (i = 0; i < result->nlots && !over; i++)
+		over = pg_add_s64_overflow(total, result->lots[i].remaining, &total) ||
+			total > PLUM_MAX_MINOR;
+	if (over)
+	{
+		/* the wallet before the write, summed the same way */
+		int64		was = 0;
+		bool		was_over = false;
+
+		for (i = 0; i < before->nlots && !was_over; i++)
+			was_over = pg_add_s64_overflow(was, before->lots[i].remaining, &was) ||
+				was > PLUM_MAX_MINOR;
+		if (!was_over)
+			ereport(ERROR,
+					(errcode(ERRCODE_PLUM_INVALID_AMOUNT),
+					 errmsg("wallet total exceeds the money limit"),
+					 errdetail("The wallet holds %s; this write would take it past %s, the most a wallet may hold.",
+							   MinorToCString(was, result->scale),
+							   MinorToCString(PLUM_MAX_MINOR, result->scale))));
+	}
+}
+
 /* ---------------------------------------------------------------------------
  * The lot algebra (wallet.h)
  * ---------------------------------------------------------------------------
@@ -381,6 +424,7 @@ WalletAdd(const PlumWallet *w, const PlumLot *lot, TimestampTz at,
 	WalletSplitInto(w, at, live, gone);
 	if (lot->remaining > 0)
 		WalletInsert(lot->expires_at <= at ? gone : live, lot, false);
+	CheckWalletLimits(live, w);
 
 	*expired = WalletFinish(gone);
 	return WalletFinish(live);
@@ -551,6 +595,7 @@ WalletRestore(const PlumWallet *w, const PlumWallet *taken,
 		WalletNormalize(live, true);
 	if (gone->nlots > ngone)
 		WalletNormalize(gone, true);
+	CheckWalletLimits(live, w);
 
 	*restored = WalletFinish(back);
 	*expired = WalletFinish(gone);

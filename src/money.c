@@ -11,9 +11,6 @@
 
 #include "utils/builtins.h"
 
-/* the largest absolute amount plum handles, in minor units (10^18 - 1) */
-#define PLUM_MAX_MINOR INT64CONST(999999999999999999)
-
 /* Refuse an amount that is not a finite number */
 static inline void
 CheckFinite(Numeric amount, const char *what)

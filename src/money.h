@@ -14,6 +14,13 @@
 /* the largest number of decimals a currency may have (ISO 4217 uses 0-4) */
 #define PLUM_MAX_SCALE 4
 
+/*
+ * The money limit: the largest absolute amount plum handles, in minor units
+ * (10^18 - 1).  No write takes a wallet's total, a code's balance or an
+ * admin's pool or created total past it, so sums over them never overflow.
+ */
+#define PLUM_MAX_MINOR INT64CONST(999999999999999999)
+
 /* numeric <-> minor units; NumericToMinor refuses what is not exact (PU008) */
 extern int64 NumericToMinor(Numeric amount, int scale, const char *what);
 extern Numeric MinorToNumeric(int64 minor, int scale);

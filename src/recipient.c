@@ -313,12 +313,30 @@ NormalisePhone(const char *str, const char *s, int len, int *outlen)
 {
 	char		digits[RECIPIENT_MAX_DIGITS] = {0};
 	int			ndigits = 0;
+	bool		grouped = false;	/* the digits so far are not one group */
+	bool		gap = false;		/* a separator since the last digit */
 	int			i;
 	char	   *result;
 
 	for (i = CheckPhonePrefix(str, s, len); i < len; i++)
 	{
+		/*
+		 * A national trunk prefix "(0)" right after the country code (the
+		 * first 1 to 3 digits, written together), as in +44 (0)20 7946 0958,
+		 * is not dialled from abroad: it is dropped.  Elsewhere "(0)" is a 0.
+		 */
+		if (s[i] == '(' && !grouped && ndigits >= 1 && ndigits <= 3 &&
+			i + 2 < len && s[i + 1] == '0' && s[i + 2] == ')')
+		{
+			grouped = true;
+			i += 2;
+			continue;
+		}
 		CheckPhoneChar(str, s[i]);
+		if (ndigits > 0 && IsPhoneSeparator(s[i]))
+			gap = true;
+		else if (gap)
+			grouped = true;
 		if (s[i] >= '0' && s[i] <= '9')
 		{
 			if (ndigits < RECIPIENT_MAX_DIGITS)

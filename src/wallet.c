@@ -481,6 +481,11 @@ RawAmountToMinor(const RawAmount *amount, int scale, int lotno, const char *key)
 			InvalidWallet(psprintf("Lot %d has %s \"%.*s\", which is out of range.",
 								   lotno, key, Min(amount->len, 40), amount->text));
 	}
+	/* the money layer's limit (money.h), not int64's */
+	if (minor > PLUM_MAX_MINOR)
+		InvalidWallet(psprintf("Lot %d has %s \"%.*s\", past the money limit %s.",
+							   lotno, key, Min(amount->len, 40), amount->text,
+							   MinorToCString(PLUM_MAX_MINOR, scale)));
 	return minor;
 }
 

@@ -56,6 +56,9 @@ typedef struct PlumWallet
 #define PLUM_WALLET_MAX_LOTS \
 	((int) ((MaxAllocSize - offsetof(PlumWallet, lots)) / sizeof(PlumLot)))
 
+/* the most lots a write may leave in a recipient's wallet (PU008; lots.c) */
+#define PLUM_WALLET_LIMIT_LOTS 10000
+
 /* a key of a lot (a position or a time) and where it came from, for sorting */
 typedef struct KeyIndex
 {

@@ -166,9 +166,6 @@ ALTER OPERATOR plum.>= (plum.code, plum.code) SET SCHEMA pg_catalog;
 -- 4. 0.1.0 let plum_reader read the currency table; 0.2.0 gives it the view plum.currencies instead.
 REVOKE SELECT ON plum_internal.currency FROM plum_reader;
 
--- Then the Makefile appends: every block of the area files marked "-- @new-in 0.2.0" (state new
--- in 0.2.0: operators, casts, types, indexes), then the code part of every area file.
-
 -- 5. (issue 9, identity) Senders: the database role that claimed a delivery, the only one whose report
 --    is accepted.  (plum.delivery, the composite type claim_deliveries returns, is new in 0.2.0 and
 --    is created with this attribute by its "@new-in 0.2.0" block.)
@@ -181,3 +178,12 @@ ALTER TABLE plum_internal.admin ADD COLUMN chain_head bytea;
 ALTER TABLE plum_internal.account ADD COLUMN chain_head bytea;
 ALTER TABLE plum_internal.issued_code ADD COLUMN chain_head bytea;
 ALTER TABLE plum_internal.link ADD COLUMN chain_head bytea;
+
+-- 7. (issue 9, links inside thresholds) Links count toward their admin's created value from 0.2.0
+-- on. A 0.1.0 link never counted (its admin's created_total does not include it), and counting it
+-- now could put an admin over its threshold after the fact: it keeps counted = false, so
+-- created_total, headroom and verify() are unchanged by the upgrade.
+ALTER TABLE plum_internal.link ADD COLUMN counted boolean NOT NULL DEFAULT false;
+
+-- Then the Makefile appends: every block of the area files marked "-- @new-in 0.2.0" (state new
+-- in 0.2.0: operators, casts, types, indexes), then the code part of every area file.

@@ -6,7 +6,7 @@ DROP EXTENSION plum;
 CREATE EXTENSION plum;
 \set SHOW_CONTEXT never
 \i test/include/try.sql
--- what creating links must never change: pools, creations, billing, points movements
+-- what creating links must never change: pools, billing, points movements (created counts open and redeemed links: issue 9)
 CREATE FUNCTION pg_temp.untouched() RETURNS TABLE(pools numeric, created numeric, billed bigint, value_movements bigint)
 	LANGUAGE sql AS $$
 	SELECT (SELECT sum(pool) FROM plum.admins), (SELECT sum(created) FROM plum.admins),
@@ -20,8 +20,8 @@ SELECT plum.create_company('Acme', 'USD') AS acme \gset
 SELECT plum.create_company('Yen Co', 'JPY') AS yen \gset
 SELECT plum.create_company('Rival', 'USD') AS rival \gset
 SELECT plum.add_admin(:acme, 'boss@acme.test', 'super_admin', 1000) AS boss \gset
-SELECT plum.add_admin(:acme, 'clerk@acme.test', 'admin', 0) AS clerk \gset
-SELECT plum.add_admin(:yen, 'boss@yen.test', 'super_admin', 1000) AS yboss \gset
+SELECT plum.add_admin(:acme, 'clerk@acme.test', 'admin', 100) AS clerk \gset
+SELECT plum.add_admin(:yen, 'boss@yen.test', 'super_admin', 10000) AS yboss \gset
 SELECT plum.add_admin(:rival, 'boss@rival.test', 'super_admin', 1000) AS rboss \gset
 SELECT plum.create_points(:boss, 100);
 SELECT plum.create_campaign(:boss, 'Thank you', 'links', '2026-06-01 00:00:00+00') AS camp \gset

@@ -25,7 +25,7 @@ SET plum.now = '2026-01-01 09:00:00+00';
 
 SELECT plum.create_company('Acme', 'USD') AS acme \gset
 SELECT plum.create_company('Rival', 'USD') AS rival \gset
-SELECT plum.add_admin(:acme, 'boss@acme.test', 'super_admin', 1000) AS boss \gset
+SELECT plum.add_admin(:acme, 'boss@acme.test', 'super_admin', 100000) AS boss \gset
 SELECT plum.add_admin(:rival, 'boss@rival.test', 'super_admin', 1000) AS rboss \gset
 SELECT plum.create_points(:boss, 1000);
 

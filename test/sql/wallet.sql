@@ -22,7 +22,7 @@ $$;
 SELECT '{"scale": 2, "lots": []}'::plum.wallet;
 SELECT '{"scale": 0, "lots": []}'::plum.wallet;
 SELECT '{"scale": 2, "lots": [{"lot_id": 17, "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z", "amount": "100.00", "remaining": "40.00"}]}'::plum.wallet;
-SELECT '{"scale": 0, "lots": [{"lot_id": 1, "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z", "amount": "500", "remaining": "499"}, {"lot_id": 2, "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2026-12-31T23:59:59Z", "amount": "9223372036854775807", "remaining": "1"}]}'::plum.wallet;
+SELECT '{"scale": 0, "lots": [{"lot_id": 1, "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z", "amount": "500", "remaining": "499"}, {"lot_id": 2, "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2026-12-31T23:59:59Z", "amount": "999999999999999999", "remaining": "1"}]}'::plum.wallet;
 SELECT '{"scale": 3, "lots": [{"lot_id": 5, "issued_at": "2024-02-29T12:34:56.5Z", "expires_at": "2025-02-28T00:00:00.000123Z", "amount": "1.005", "remaining": "0.001"}, {"lot_id": 9223372036854775807, "issued_at": "2024-03-01T00:00:00.999999Z", "expires_at": "12345-06-07T08:09:10.000001Z", "amount": "7", "remaining": "6.5"}]}'::plum.wallet;
 SELECT '{"scale": 4, "lots": [{"lot_id": 3, "issued_at": "-0044-03-15T12:00:00Z", "expires_at": "0000-01-01T00:00:00Z", "amount": "0.0001", "remaining": "0.0001"}]}'::plum.wallet;
 
