@@ -53,11 +53,13 @@ CREATE FUNCTION plum.verify(company_id bigint DEFAULT NULL)
 		SELECT * FROM plum_internal.verify_links(verify.company_id)
 		UNION ALL
 		SELECT * FROM plum_internal.verify_deliveries(verify.company_id)
+		UNION ALL
+		SELECT * FROM plum_internal.verify_orders(verify.company_id)
 	) AS v
 	ORDER BY 1, 2, 3;
 	END;
 COMMENT ON FUNCTION plum.verify(bigint) IS
-	'Replay the ledger against admin pools, wallets, redemptions, codes and links for one company (or all); one row per inconsistency, no rows when consistent.';
+	'Replay the ledger against admin pools, wallets, redemptions, codes, links and orders for one company (or all); one row per inconsistency, no rows when consistent.';
 
 REVOKE EXECUTE ON FUNCTION plum.verify(bigint), plum_internal.verify_pools(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION plum.verify(bigint) TO plum_admin;
