@@ -552,8 +552,8 @@ BEGIN
 	IF idempotency_key IS NOT NULL THEN
 		v_prior := plum_internal.claim_key(checkout.company_id, idempotency_key, 'checkout',
 			format('%s, %L, %L, %s, %s, %s, %s', checkout.company_id, order_ref, cart::text,
-				coalesce(quote_literal(recipient), 'NULL'), coalesce(quote_literal(upper(voucher)), 'NULL'),
-				coalesce(quote_literal(codes), 'NULL'), coalesce(points::text, 'NULL')),
+				coalesce(quote_literal(recipient::text), 'NULL'), coalesce(quote_literal(upper(voucher)), 'NULL'),
+				coalesce(quote_literal(codes::text), 'NULL'), coalesce(points::text, 'NULL')),
 			v_order);
 		IF v_prior IS NOT NULL THEN
 			RETURN QUERY SELECT * FROM plum_internal.order_rows(v_prior, v_scale);
@@ -710,7 +710,8 @@ BEGIN
 			format('%s, %L, %s', refund_order.company_id, order_ref, coalesce(amount::text, 'NULL')), v_refund);
 		IF v_prior IS NOT NULL THEN
 			RETURN QUERY SELECT p.instrument, p.ref, round(p.amount, v_scale)
-				FROM plum_internal.order_refund r, jsonb_to_recordset(r.parts) WITH ORDINALITY AS p(instrument text, ref text, amount numeric, n)
+				FROM plum_internal.order_refund r,
+					ROWS FROM (jsonb_to_recordset(r.parts) AS (instrument text, ref text, amount numeric)) WITH ORDINALITY AS p(instrument, ref, amount, n)
 				WHERE r.refund_id = v_prior ORDER BY p.n;
 			RETURN;
 		END IF;
