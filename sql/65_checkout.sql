@@ -91,6 +91,10 @@ SELECT pg_catalog.pg_extension_config_dump('plum_internal.shop_order_order_id_se
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.order_payment', '');
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.order_refund', '');
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.order_refund_refund_id_seq', '');
+-- as sql/99_privileges.sql does for every table of a fresh install (the upgrade does not run it)
+REVOKE ALL ON plum_internal.voucher, plum_internal.shop_order, plum_internal.order_payment, plum_internal.order_refund FROM PUBLIC;
+REVOKE ALL ON SEQUENCE plum_internal.voucher_voucher_id_seq, plum_internal.shop_order_order_id_seq,
+	plum_internal.order_refund_refund_id_seq FROM PUBLIC;
 -- @end
 
 -- @api
