@@ -5,8 +5,10 @@
 -- row, so their rules, locks and ledger rows are those of the codes and points areas.
 --
 -- Lock order (every checkout and refund takes its locks in this order, so they never deadlock):
--- the idempotency key, the order (the INSERT claiming its order_ref, or the refund's FOR UPDATE),
--- the voucher row, the codes in code order, the recipient's wallet.
+-- the idempotency key (checkout; a refund claims its key just after locking the order), the order
+-- (the INSERT claiming its order_ref, or the refund's FOR UPDATE), the voucher (its row when it has
+-- total_uses, else a transaction lock of the voucher and recipient when it has uses_per_customer),
+-- the codes in code order, the recipient's wallet.
 
 -- @new-in 0.2.0 (also appended to the upgrade from 0.1.0)
 CREATE TABLE plum_internal.voucher (
@@ -53,7 +55,7 @@ CREATE TABLE plum_internal.shop_order (
 	CONSTRAINT shop_order_refunded CHECK (refunded >= 0 AND refunded <= codes + points + due
 		AND (refunded_at IS NULL OR refunded = codes + points + due))
 );
--- the uses of a voucher by one recipient, under the voucher's row lock
+-- the uses of a voucher by one recipient (counted under a lock of the voucher and recipient)
 CREATE INDEX shop_order_voucher ON plum_internal.shop_order (voucher_id, recipient)
 	WHERE voucher_id IS NOT NULL AND refunded_at IS NULL;
 
@@ -115,7 +117,7 @@ COMMENT ON COLUMN plum_internal.voucher.locations IS 'The locations whose carts 
 COMMENT ON COLUMN plum_internal.voucher.blackouts IS 'Ranges of time when it does not apply (NULL: none).';
 COMMENT ON COLUMN plum_internal.voucher.uses_per_customer IS 'How many orders of one recipient may use it (NULL: no limit).';
 COMMENT ON COLUMN plum_internal.voucher.total_uses IS 'How many orders may use it in all (NULL: no limit).';
-COMMENT ON COLUMN plum_internal.voucher.uses IS 'The orders using it that are not wholly refunded (kept under the voucher''s row lock).';
+COMMENT ON COLUMN plum_internal.voucher.uses IS 'For a voucher with total_uses: the orders using it that are not wholly refunded, kept under the voucher''s row lock. Always 0 for a voucher without total_uses, whose checkouts neither lock nor update this row (plum.vouchers.uses counts the orders of every voucher).';
 COMMENT ON COLUMN plum_internal.voucher.created IS 'When it was created (plum clock).';
 
 COMMENT ON TABLE plum_internal.shop_order IS 'Orders checked out with plum.checkout(): what the cart cost and how it was paid. Written only by checkout and refund; read plum.orders.';
@@ -330,7 +332,7 @@ BEGIN
 	RETURN NEXT;
 
 	rule := 'total_uses'; ok := v.total_uses IS NULL OR v.uses < v.total_uses;
-	detail := CASE WHEN v.total_uses IS NULL THEN format('used %s time(s), no total limit', v.uses)
+	detail := CASE WHEN v.total_uses IS NULL THEN 'no total limit'
 		ELSE format('used %s time(s), the limit is %s', v.uses, v.total_uses) END;
 	RETURN NEXT;
 
@@ -577,14 +579,21 @@ BEGIN
 	END IF;
 	v_left := v_total;
 
-	-- 1. the voucher: its row lock counts its uses exactly
+	-- 1. the voucher.  Its uses are counted exactly: with total_uses, under its row lock (the
+	-- counter); with uses_per_customer only, under a transaction lock of the voucher and the
+	-- recipient; a voucher without either is only read, so its checkouts never wait on each other.
+	-- (A voucher's restrictions never change after create_voucher.)
 	IF voucher IS NOT NULL THEN
 		SELECT * INTO v_voucher FROM plum_internal.voucher v
-			WHERE v.company_id = checkout.company_id AND v.code = plum_internal.voucher_code(checkout.voucher)
-			FOR UPDATE;
+			WHERE v.company_id = checkout.company_id AND v.code = plum_internal.voucher_code(checkout.voucher);
 		IF NOT FOUND THEN
 			PERFORM plum_internal.raise('PU010', 'voucher does not apply',
 				format('exists: there is no voucher %s in company %s', upper(voucher), company_id));
+		END IF;
+		IF v_voucher.total_uses IS NOT NULL THEN
+			SELECT * INTO STRICT v_voucher FROM plum_internal.voucher v WHERE v.voucher_id = v_voucher.voucher_id FOR UPDATE;
+		ELSIF v_voucher.uses_per_customer IS NOT NULL AND recipient IS NOT NULL THEN
+			PERFORM pg_advisory_xact_lock(hashtext('plum.voucher ' || v_voucher.voucher_id), hashtext(recipient::text));
 		END IF;
 		SELECT string_agg(format('%s: %s', r.rule, r.detail), '; ') FILTER (WHERE NOT r.ok), max(r.discount)
 			INTO v_failed, v_discount
@@ -593,7 +602,9 @@ BEGIN
 			PERFORM plum_internal.raise('PU010', 'voucher does not apply', format('Voucher %s: %s.', v_voucher.code, v_failed),
 				'plum.validate_voucher() shows every restriction.');
 		END IF;
-		UPDATE plum_internal.voucher v SET uses = v.uses + 1 WHERE v.voucher_id = v_voucher.voucher_id;
+		IF v_voucher.total_uses IS NOT NULL THEN
+			UPDATE plum_internal.voucher v SET uses = v.uses + 1 WHERE v.voucher_id = v_voucher.voucher_id;
+		END IF;
 		v_left := v_left - v_discount;
 		v_inst := v_inst || 'voucher'::text; v_ref := v_ref || v_voucher.code; v_code := v_code || NULL::plum.code;
 		v_redid := v_redid || NULL::bigint; v_amt := v_amt || v_discount;
@@ -746,7 +757,7 @@ BEGIN
 
 	-- locks in the canonical order: the voucher (its use is released), the codes, the wallet
 	IF v_done AND v_order.voucher_id IS NOT NULL THEN
-		UPDATE plum_internal.voucher v SET uses = v.uses - 1 WHERE v.voucher_id = v_order.voucher_id;
+		UPDATE plum_internal.voucher v SET uses = v.uses - 1 WHERE v.voucher_id = v_order.voucher_id AND v.total_uses IS NOT NULL;
 	END IF;
 	PERFORM 1 FROM plum_internal.issued_code ic WHERE ic.code = ANY (v_code) ORDER BY ic.code FOR UPDATE;
 	FOR i IN 1 .. cardinality(v_inst) LOOP
@@ -829,7 +840,8 @@ CREATE VIEW plum.vouchers AS
 	SELECT v.voucher_id, v.company_id, v.code, v.kind,
 		CASE v.kind WHEN 'amount' THEN round(v.value, c.scale) ELSE v.value END AS value,
 		v.starts_at, v.expires_at, round(v.min_purchase, c.scale) AS min_purchase, round(v.max_discount, c.scale) AS max_discount,
-		v.exclude_categories, v.vendors, v.locations, v.blackouts, v.uses_per_customer, v.total_uses, v.uses,
+		v.exclude_categories, v.vendors, v.locations, v.blackouts, v.uses_per_customer, v.total_uses,
+		(SELECT count(*) FROM plum_internal.shop_order o WHERE o.voucher_id = v.voucher_id AND o.refunded_at IS NULL) AS uses,
 		v.admin_id, v.created
 	FROM plum_internal.voucher v JOIN plum_internal.company c USING (company_id);
 COMMENT ON VIEW plum.vouchers IS 'Vouchers with their restrictions and uses (an addition to the SPEC).';
@@ -921,13 +933,15 @@ CREATE FUNCTION plum_internal.verify_orders(company_id bigint DEFAULT NULL)
 		FROM cds WHERE cds.ledger <> cds.refunded
 	UNION ALL
 	SELECT vou.company_id, 'voucher uses',
-			format('voucher %s: uses %s, orders using it and not wholly refunded %s%s', vou.code, vou.uses, vou.live,
+			format('voucher %s: uses %s, orders using it and not wholly refunded %s%s', vou.code, vou.uses,
+				CASE WHEN vou.total_uses IS NULL THEN format('%s (no total_uses: uses stays 0)', vou.live) ELSE vou.live::text END,
 				CASE WHEN vou.uses > vou.total_uses THEN format(', over its total_uses %s', vou.total_uses) ELSE '' END)
-		FROM vou WHERE vou.uses <> vou.live OR vou.uses > vou.total_uses
+		FROM vou WHERE (vou.total_uses IS NOT NULL AND vou.uses <> vou.live) OR (vou.total_uses IS NULL AND vou.uses <> 0)
+			OR vou.uses > vou.total_uses
 	ORDER BY 1, 2, 3;
 	END;
 COMMENT ON FUNCTION plum_internal.verify_orders(bigint) IS
-	'The orders part of plum.verify(): each order''s total = discount + codes + points + due = its payments; refunds <= payments per instrument, and = the refunds made; points payments against their redemption and restores, code refunds against the code_refund ledger rows; each voucher''s uses = its orders not wholly refunded, within total_uses.';
+	'The orders part of plum.verify(): each order''s total = discount + codes + points + due = its payments; refunds <= payments per instrument, and = the refunds made; points payments against their redemption and restores, code refunds against the code_refund ledger rows; a voucher with total_uses: its uses counter = its orders not wholly refunded, within total_uses (0 for the others).';
 
 REVOKE EXECUTE ON FUNCTION
 	plum_internal.voucher_code(text),
