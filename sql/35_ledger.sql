@@ -87,7 +87,7 @@ COMMENT ON COLUMN plum_internal.idempotency.company_id IS 'The company the key b
 COMMENT ON COLUMN plum_internal.idempotency.key IS 'The caller''s idempotency key.';
 COMMENT ON COLUMN plum_internal.idempotency.operation IS 'The function first called with the key.';
 COMMENT ON COLUMN plum_internal.idempotency.arguments IS 'The first call''s arguments, normalised.';
-COMMENT ON COLUMN plum_internal.idempotency.result_entry IS 'The ledger entry that is the first call''s result.';
+COMMENT ON COLUMN plum_internal.idempotency.result_entry IS 'The ledger entry that is the first call''s result (for checkout: the order id; for refund: the refund id).';
 COMMENT ON COLUMN plum_internal.idempotency.at IS 'When the key was first used (plum clock).';
 
 -- Claim an idempotency key for entry_id. NULL: this call owns the key and goes on.
