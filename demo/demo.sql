@@ -1,5 +1,6 @@
 -- demo/demo.sql — a year of plum in one company (points), then gift codes, reward links and the
--- outbox in January, then the reports a DBA reads.
+-- outbox in January, a storefront (vouchers, checkout, refunds) in February, then the reports a DBA
+-- reads.
 --
 -- Run by demo/run in the database plum_demo, as a superuser (it moves plum's
 -- clock with plum.now).  Everything goes through plum's SQL API; the demo's
@@ -388,7 +389,64 @@ SELECT delivery_id, channel, attempts, last_error, retry_at FROM plum.delivery_f
 
 -- ---------------------------------------------------------------------------
 \echo
-\echo '== 11. The ledger by kind, what is owed (plum.ledger.delta), and conservation'
+\echo '== 11. A storefront: a voucher, orders paid with it, gift codes and points, refunds (2026-02-01)'
+SET plum.now = '2026-02-01 10:00:00+00';
+-- three shoppers who still hold points
+SELECT recipient AS shopper1 FROM plum.wallets WHERE company_id = :company ORDER BY balance DESC, recipient LIMIT 1 \gset
+SELECT recipient AS shopper2 FROM plum.wallets WHERE company_id = :company ORDER BY balance DESC, recipient LIMIT 1 OFFSET 1 \gset
+SELECT recipient AS shopper3 FROM plum.wallets WHERE company_id = :company ORDER BY balance DESC, recipient LIMIT 1 OFFSET 2 \gset
+SELECT plum.create_voucher(:sales, 'winter15', 'percent', 15, expires_at => '2026-02-28 23:59:59+00', min_purchase => 40,
+	max_discount => 30, exclude_categories => '{gift cards}', vendors => '{Burger Barn}', uses_per_customer => 1,
+	total_uses => 500) AS winter \gset
+\set cart '{"lines": [{"sku": "BB-MENU", "category": "food", "amount": 48.50}, {"sku": "BB-CARD", "category": "gift cards", "amount": 25}], "vendor": "Burger Barn", "location": "online"}'
+\echo '   the storefront checks the voucher against the cart first (validate_voucher: every restriction, in order)'
+SELECT * FROM plum.validate_voucher(:company, 'WINTER15', :'cart', :'shopper1');
+SELECT code AS c3 FROM plum_demo_play.codes WHERE n = 3 \gset
+SELECT code AS c5 FROM plum_demo_play.codes WHERE n = 5 \gset
+SELECT code AS c6 FROM plum_demo_play.codes WHERE n = 6 \gset
+\echo '   order WEB-1001 (73.50): 15% off the food, a 50.00 gift code, 10 points, the rest due; one transaction'
+SELECT * FROM plum.checkout(:company, 'WEB-1001', :'cart', :'shopper1', 'winter15', ARRAY[:'c3']::plum.code[], 10);
+\echo '   order WEB-1002 (110.00): two gift codes in the order given, then points: 20 offered, only the 10 still owed taken'
+SELECT * FROM plum.checkout(:company, 'WEB-1002', '{"lines": [{"sku": "BB-PARTY", "category": "food", "amount": 110}], "vendor": "Burger Barn"}',
+	:'shopper2', NULL, ARRAY[:'c5', :'c6']::plum.code[], 20);
+\echo '   order WEB-1003: the same shopper''s second use of WINTER15 is refused (PU010, every failing rule) and nothing changes'
+\set ON_ERROR_STOP off
+SELECT * FROM plum.checkout(:company, 'WEB-1003', '{"lines": [{"sku": "PP-MENU", "category": "food", "amount": 30}], "vendor": "Pizza Planet"}',
+	:'shopper1', 'WINTER15');
+\set ON_ERROR_STOP on
+\echo '   order WEB-1004 (60.00): the voucher and points'
+SELECT * FROM plum.checkout(:company, 'WEB-1004', '{"lines": [{"sku": "BB-FAMILY", "category": "food", "amount": 60}], "vendor": "Burger Barn"}',
+	:'shopper3', 'WINTER15', NULL, 15);
+\echo '   a retried checkout with the same idempotency key returns the first result and pays nothing twice'
+SELECT * FROM plum.checkout(:company, 'WEB-1005', '{"lines": [{"sku": "BB-SHAKE", "category": "food", "amount": 6.50}]}', :'shopper2',
+	points => 6.50, idempotency_key => 'web-1005-attempt');
+SELECT * FROM plum.checkout(:company, 'WEB-1005', '{"lines": [{"sku": "BB-SHAKE", "category": "food", "amount": 6.50}]}', :'shopper2',
+	points => 6.50, idempotency_key => 'web-1005-attempt');
+SET plum.now = '2026-02-01 16:00:00+00';
+\echo '   WEB-1001 partly refunded (20.00), in the reverse order of payment: what was due, then the points, then the code'
+SELECT * FROM plum.refund(:company, 'WEB-1001', 20);
+\echo '   WEB-1004 wholly refunded: the points go back to their lots, and the voucher''s use is released'
+SELECT * FROM plum.refund(:company, 'WEB-1004');
+\echo '   refunding more than is left is refused (PU008):'
+\set ON_ERROR_STOP off
+SELECT * FROM plum.refund(:company, 'WEB-1001', 100);
+\set ON_ERROR_STOP on
+\echo '   the DBA''s view of the orders (plum.orders)'
+SELECT order_ref, recipient, total, discount, codes, points, due, refunded, state, voucher
+	FROM plum.orders WHERE company_id = :company ORDER BY order_ref;
+SELECT code, kind, value, uses, total_uses, uses_per_customer FROM plum.vouchers WHERE voucher_id = :winter;
+\echo '   every movement of WEB-1001 in the ledger (the refund''s code_refund gives value back to the code)'
+SELECT kind, amount, delta, holder, coalesce(code::text, recipient::text) AS "code or wallet"
+	FROM plum.ledger WHERE company_id = :company AND (reference = 'WEB-1001'
+		OR redemption_id IN (SELECT ref::bigint FROM plum_internal.order_payment p JOIN plum.orders o USING (order_id)
+			WHERE o.order_ref = 'WEB-1001' AND p.instrument = 'points'))
+	ORDER BY entry_id;
+\echo '   the books of the storefront balance: orders = their instruments, refunds <= payments, voucher uses = live orders'
+SELECT count(*) AS problems FROM plum.verify(:company) WHERE check_name LIKE 'order%' OR check_name LIKE 'voucher%';
+
+-- ---------------------------------------------------------------------------
+\echo
+\echo '== 12. The ledger by kind, what is owed (plum.ledger.delta), and conservation'
 SELECT kind, count(*) AS entries, sum(amount) AS amount
 FROM plum.ledger WHERE company_id = :company
 GROUP BY kind ORDER BY array_position(ARRAY['create', 'give', 'redeem', 'restore', 'expire'], kind), kind;
@@ -423,7 +481,7 @@ FROM l, w;
 
 -- ---------------------------------------------------------------------------
 \echo
-\echo '== 12. SELECT * FROM plum.verify()'
+\echo '== 13. SELECT * FROM plum.verify()'
 SELECT count(*) = 0 AS consistent FROM plum.verify() \gset
 \if :consistent
 \echo 'verify(): consistent'

@@ -7,7 +7,7 @@ CREATE TABLE plum_internal.journal (
 	at			timestamptz NOT NULL,
 	kind		text NOT NULL CHECK (kind IN ('create', 'give', 'redeem', 'expire', 'restore',
 						'code_issue', 'code_redeem', 'code_cancel', 'code_expire',
-						'link_create', 'link_redeem', 'link_cancel', 'reserve', 'unreserve')),
+						'link_create', 'link_redeem', 'link_cancel', 'reserve', 'unreserve', 'code_refund')),
 	amount		numeric NOT NULL CHECK (amount >= 0),
 	admin_id	bigint,
 	recipient	plum.recipient,
@@ -50,7 +50,7 @@ COMMENT ON TABLE plum_internal.journal IS 'The append-only ledger: one row per m
 COMMENT ON COLUMN plum_internal.journal.entry_id IS 'Entry id; a grant''s entry id is its lot id, a redemption''s is its redemption id.';
 COMMENT ON COLUMN plum_internal.journal.company_id IS 'The company.';
 COMMENT ON COLUMN plum_internal.journal.at IS 'When (plum clock).';
-COMMENT ON COLUMN plum_internal.journal.kind IS 'create, give, redeem, expire, restore (points); code_* and link_* (codes and links); reserve, unreserve (pool value held for a scheduled points grant, and given back at its release or cancellation).';
+COMMENT ON COLUMN plum_internal.journal.kind IS 'create, give, redeem, expire, restore (points); code_* and link_* (codes and links; code_refund: value given back to a code by plum.refund()); reserve, unreserve (pool value held for a scheduled points grant, and given back at its release or cancellation).';
 COMMENT ON COLUMN plum_internal.journal.amount IS 'The value moved (never negative; the kind gives the direction).';
 COMMENT ON COLUMN plum_internal.journal.admin_id IS 'The admin whose pool was used (create, give).';
 COMMENT ON COLUMN plum_internal.journal.recipient IS 'The recipient whose wallet changed (give, redeem, expire, restore).';
@@ -62,9 +62,9 @@ COMMENT ON COLUMN plum_internal.journal.idempotency_key IS 'The idempotency key 
 COMMENT ON COLUMN plum_internal.journal.lots IS 'The lot portions involved: taken by a redemption, restored by a reversal, or expired.';
 COMMENT ON COLUMN plum_internal.journal.campaign_id IS 'The campaign of a code or link movement.';
 COMMENT ON COLUMN plum_internal.journal.item_id IS 'The catalog item a redemption was for, if named.';
-COMMENT ON COLUMN plum_internal.journal.code IS 'The code of a code movement (code_redeem, code_cancel, code_expire).';
+COMMENT ON COLUMN plum_internal.journal.code IS 'The code of a code movement (code_redeem, code_cancel, code_expire, code_refund).';
 COMMENT ON COLUMN plum_internal.journal.token IS 'The link of a link movement (link_create, link_redeem, link_cancel).';
-COMMENT ON COLUMN plum_internal.journal.balance_after IS 'The code''s balance after this movement (code_redeem).';
+COMMENT ON COLUMN plum_internal.journal.balance_after IS 'The code''s balance after this movement (code_redeem, code_refund, ...).';
 COMMENT ON COLUMN plum_internal.journal.hash IS 'The row''s link in its holder''s hash chain: plum_internal.entry_hash(the previous row''s hash, this row''s fields). The holder (wallet, code, link, admin pool) keeps the last one as its chain_head; plum.verify() recomputes every chain.';
 
 -- The tamper-evident ledger: every row's hash chains it to the previous row of its holder.
@@ -144,7 +144,7 @@ COMMENT ON COLUMN plum_internal.idempotency.company_id IS 'The company the key b
 COMMENT ON COLUMN plum_internal.idempotency.key IS 'The caller''s idempotency key.';
 COMMENT ON COLUMN plum_internal.idempotency.operation IS 'The function first called with the key.';
 COMMENT ON COLUMN plum_internal.idempotency.arguments IS 'The first call''s arguments, normalised.';
-COMMENT ON COLUMN plum_internal.idempotency.result_entry IS 'The ledger entry that is the first call''s result.';
+COMMENT ON COLUMN plum_internal.idempotency.result_entry IS 'The ledger entry that is the first call''s result (for checkout: the order id; for refund: the refund id).';
 COMMENT ON COLUMN plum_internal.idempotency.at IS 'When the key was first used (plum clock).';
 
 -- Claim an idempotency key for entry_id. NULL: this call owns the key and goes on.
@@ -194,7 +194,7 @@ CREATE VIEW plum.ledger WITH (security_barrier) AS
 			WHEN j.kind IN ('give', 'redeem', 'expire', 'restore') THEN 'wallet'
 			WHEN j.kind LIKE 'code\_%' THEN 'codes'
 			ELSE 'link' END AS holder,
-		CASE WHEN j.kind IN ('create', 'unreserve', 'give', 'restore', 'code_issue', 'link_create')
+		CASE WHEN j.kind IN ('create', 'unreserve', 'give', 'restore', 'code_issue', 'code_refund', 'link_create')
 			THEN round(j.amount, c.scale) ELSE -round(j.amount, c.scale) END AS delta,
 		plum_internal.mask_code(j.code::text) AS code_masked
 	FROM plum_internal.journal j JOIN plum_internal.company c USING (company_id)
@@ -208,7 +208,7 @@ CREATE VIEW plum.ledger WITH (security_barrier) AS
 			WHEN j.kind IN ('give', 'redeem', 'expire', 'restore') THEN 'wallet'
 			WHEN j.kind LIKE 'code\_%' THEN 'codes'
 			ELSE 'link' END AS holder,
-		CASE WHEN j.kind IN ('create', 'unreserve', 'give', 'restore', 'code_issue', 'link_create')
+		CASE WHEN j.kind IN ('create', 'unreserve', 'give', 'restore', 'code_issue', 'code_refund', 'link_create')
 			THEN round(j.amount, c.scale) ELSE -round(j.amount, c.scale) END AS delta,
 		plum_internal.mask_code(j.code::text) AS code_masked
 	FROM plum_internal.journal j JOIN plum_internal.company c USING (company_id)
@@ -217,7 +217,7 @@ COMMENT ON VIEW plum.ledger IS 'The append-only ledger: every movement of value,
 COMMENT ON COLUMN plum.ledger.entry_id IS 'Entry id (a grant''s is its lot id; a redemption''s is its redemption id).';
 COMMENT ON COLUMN plum.ledger.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.ledger.at IS 'When (plum clock).';
-COMMENT ON COLUMN plum.ledger.kind IS 'create, give, redeem, expire, restore; code_issue, code_redeem, code_cancel, code_expire; link_create, link_redeem, link_cancel; reserve, unreserve (scheduled points grants).';
+COMMENT ON COLUMN plum.ledger.kind IS 'create, give, redeem, expire, restore; code_issue, code_redeem, code_cancel, code_expire, code_refund; link_create, link_redeem, link_cancel; reserve, unreserve (scheduled points grants).';
 COMMENT ON COLUMN plum.ledger.amount IS 'The value moved.';
 COMMENT ON COLUMN plum.ledger.admin_id IS 'The admin whose pool was used.';
 COMMENT ON COLUMN plum.ledger.recipient IS 'The recipient whose wallet changed.';
@@ -233,8 +233,8 @@ COMMENT ON COLUMN plum.ledger.code IS 'The code of a code movement; NULL for rol
 COMMENT ON COLUMN plum.ledger.token IS 'The link of a link movement; masked for roles that are not plum_admin members: an ellipsis and its last 4 characters (…wXyZ).';
 COMMENT ON COLUMN plum.ledger.code_masked IS 'The code of a code movement, masked for everyone: its last group of four and its check symbol (****-****-2BCD-S).';
 COMMENT ON COLUMN plum.ledger.balance_after IS 'A code''s balance after the movement.';
-COMMENT ON COLUMN plum.ledger.holder IS 'Whose value the row moves: pool (create, reserve, unreserve: an admin''s undistributed pool), wallet (give, redeem, expire, restore: the recipient''s points), codes (code_issue, code_redeem, code_cancel, code_expire), link (link_create, link_redeem, link_cancel).';
-COMMENT ON COLUMN plum.ledger.delta IS 'The movement''s signed effect on the holder it names: + for create, unreserve, give, restore, code_issue, link_create; - for reserve, redeem, expire, code_redeem, code_cancel, code_expire, link_redeem, link_cancel. Points owed to recipients = sum(delta) WHERE holder = ''wallet'' (expired lots count until the sweep records them); code balances outstanding = sum(delta) WHERE holder = ''codes''; open links = sum(delta) WHERE holder = ''link''. A give or code_issue row also takes its amount from the admin''s pool, which is not a row of its own: see plum.admins.pool.';
+COMMENT ON COLUMN plum.ledger.holder IS 'Whose value the row moves: pool (create, reserve, unreserve: an admin''s undistributed pool), wallet (give, redeem, expire, restore: the recipient''s points), codes (code_issue, code_redeem, code_cancel, code_expire, code_refund), link (link_create, link_redeem, link_cancel).';
+COMMENT ON COLUMN plum.ledger.delta IS 'The movement''s signed effect on the holder it names: + for create, unreserve, give, restore, code_issue, code_refund, link_create; - for reserve, redeem, expire, code_redeem, code_cancel, code_expire, link_redeem, link_cancel. Points owed to recipients = sum(delta) WHERE holder = ''wallet'' (expired lots count until the sweep records them); code balances outstanding = sum(delta) WHERE holder = ''codes''; open links = sum(delta) WHERE holder = ''link''. A give or code_issue row also takes its amount from the admin''s pool, which is not a row of its own: see plum.admins.pool.';
 COMMENT ON COLUMN plum.ledger.lots IS 'Lot portions taken, restored or expired (a plum.wallet; cast to text for JSON).';
 
 REVOKE EXECUTE ON FUNCTION

@@ -412,14 +412,16 @@ CREATE FUNCTION plum_internal.verify_codes(company_id bigint DEFAULT NULL)
 		SELECT j.company_id, j.code,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_redeem'), 0) AS redeemed,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_expire'), 0) AS expired,
-			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_cancel'), 0) AS cancelled
+			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_cancel'), 0) AS cancelled,
+			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_refund'), 0) AS refunded
 		FROM plum_internal.journal j JOIN co USING (company_id)
-		WHERE j.kind IN ('code_redeem', 'code_expire', 'code_cancel')
+		WHERE j.kind IN ('code_redeem', 'code_expire', 'code_cancel', 'code_refund')
 		GROUP BY j.company_id, j.code),
 	per AS (
 		SELECT coalesce(ic.company_id, f.company_id) AS company_id, coalesce(ic.code, f.code) AS code,
 			ic.denomination, ic.balance,
-			coalesce(f.redeemed, 0) AS redeemed, coalesce(f.expired, 0) AS expired, coalesce(f.cancelled, 0) AS cancelled
+			coalesce(f.redeemed, 0) AS redeemed, coalesce(f.expired, 0) AS expired, coalesce(f.cancelled, 0) AS cancelled,
+			coalesce(f.refunded, 0) AS refunded
 		FROM (SELECT x.* FROM plum_internal.issued_code x JOIN co USING (company_id)) AS ic
 		FULL JOIN flows f ON f.code = ic.code AND f.company_id = ic.company_id),
 	issued AS (
@@ -428,10 +430,11 @@ CREATE FUNCTION plum_internal.verify_codes(company_id bigint DEFAULT NULL)
 			coalesce((SELECT sum(x.denomination) FROM plum_internal.issued_code x WHERE x.company_id = co.company_id), 0) AS codes
 		FROM co)
 	SELECT per.company_id, 'code balance',
-			format('code %s: balance %s, ledger says %s (denomination %s - redeemed %s - expired %s - cancelled %s)',
-				per.code, per.balance, per.denomination - per.redeemed - per.expired - per.cancelled,
-				per.denomination, per.redeemed, per.expired, per.cancelled)
-		FROM per WHERE per.denomination IS NOT NULL AND per.balance <> per.denomination - per.redeemed - per.expired - per.cancelled
+			format('code %s: balance %s, ledger says %s (denomination %s - redeemed %s - expired %s - cancelled %s + refunded %s)',
+				per.code, per.balance, per.denomination - per.redeemed - per.expired - per.cancelled + per.refunded,
+				per.denomination, per.redeemed, per.expired, per.cancelled, per.refunded)
+		FROM per WHERE per.denomination IS NOT NULL
+			AND per.balance <> per.denomination - per.redeemed - per.expired - per.cancelled + per.refunded
 	UNION ALL
 	SELECT per.company_id, 'code unknown', format('code %s: the ledger has movements of a code that was not issued', per.code)
 		FROM per WHERE per.denomination IS NULL
@@ -442,7 +445,7 @@ CREATE FUNCTION plum_internal.verify_codes(company_id bigint DEFAULT NULL)
 	ORDER BY 1, 2, 3;
 	END;
 COMMENT ON FUNCTION plum_internal.verify_codes(bigint) IS
-	'The codes part of plum.verify(): every code''s balance = denomination - redeemed - expired - cancelled per the ledger, and code_issue entries = the denominations issued, per company.';
+	'The codes part of plum.verify(): every code''s balance = denomination - redeemed - expired - cancelled + refunded (code_refund, by plum.refund()) per the ledger, and code_issue entries = the denominations issued, per company.';
 
 REVOKE EXECUTE ON FUNCTION
 	plum_internal.insert_codes(bigint, bigint, bigint, numeric, timestamptz, timestamptz, plum.code[]),

@@ -78,7 +78,7 @@ CREATE FUNCTION plum_internal.holder_of(kind text, admin_id bigint, recipient pl
 		WHEN kind LIKE 'code\_%' THEN 'code ' || code::text
 		ELSE 'link ' || token END;
 COMMENT ON FUNCTION plum_internal.holder_of(text, bigint, plum.recipient, plum.code, text) IS
-	'Internal: the holder whose chain a ledger row belongs to: admin <id> (create, reserve, unreserve, code_issue: the pool), wallet <recipient> (give, redeem, expire, restore), code <code> (code_redeem, code_cancel, code_expire), link <token>.';
+	'Internal: the holder whose chain a ledger row belongs to: admin <id> (create, reserve, unreserve, code_issue: the pool), wallet <recipient> (give, redeem, expire, restore), code <code> (code_redeem, code_cancel, code_expire, code_refund), link <token>.';
 
 CREATE FUNCTION plum_internal.verify_chains(company_id bigint DEFAULT NULL)
 	RETURNS TABLE(company_id bigint, check_name text, detail text)
@@ -178,12 +178,14 @@ CREATE FUNCTION plum.verify(company_id bigint DEFAULT NULL)
 		SELECT * FROM plum_internal.verify_deliveries(verify.company_id)
 		UNION ALL
 		SELECT * FROM plum_internal.verify_chains(verify.company_id)
+		UNION ALL
+		SELECT * FROM plum_internal.verify_orders(verify.company_id)
 	) AS v
 	WHERE plum_internal.company_visible(v.company_id)
 	ORDER BY 1, 2, 3;
 	END;
 COMMENT ON FUNCTION plum.verify(bigint) IS
-	'Replay the ledger against admin pools, wallets, redemptions, codes and links for one company (or all); one row per inconsistency, no rows when consistent. A role confined to companies checks only theirs (PU009 for another company).';
+	'Replay the ledger against admin pools, wallets, redemptions, codes, links, orders and the ledger''s hash chains for one company (or all); one row per inconsistency, no rows when consistent. A role confined to companies checks only theirs (PU009 for another company).';
 
 REVOKE EXECUTE ON FUNCTION plum.verify(bigint), plum_internal.verify_pools(bigint),
 	plum_internal.ledger_holders(bigint), plum_internal.holder_of(text, bigint, plum.recipient, plum.code, text),

@@ -185,5 +185,13 @@ ALTER TABLE plum_internal.link ADD COLUMN chain_head bytea;
 -- created_total, headroom and verify() are unchanged by the upgrade.
 ALTER TABLE plum_internal.link ADD COLUMN counted boolean NOT NULL DEFAULT false;
 
+-- 8. Vouchers and checkout (issue 11): plum.refund() gives value back to a code with a ledger row
+-- of the new kind code_refund.  The CHECK keeps the name a fresh CREATE TABLE gives it.
+ALTER TABLE plum_internal.journal DROP CONSTRAINT journal_kind_check;
+ALTER TABLE plum_internal.journal ADD CONSTRAINT journal_kind_check
+	CHECK (kind IN ('create', 'give', 'redeem', 'expire', 'restore',
+		'code_issue', 'code_redeem', 'code_cancel', 'code_expire',
+		'link_create', 'link_redeem', 'link_cancel', 'reserve', 'unreserve', 'code_refund'));
+
 -- Then the Makefile appends: every block of the area files marked "-- @new-in 0.2.0" (state new
 -- in 0.2.0: operators, casts, types, indexes), then the code part of every area file.

@@ -90,7 +90,8 @@ CREATE FUNCTION public.b_checksum() RETURNS text LANGUAGE sql AS $$
 	FROM (SELECT value::bigint AS v FROM public.ids WHERE name = 'b') AS b $$;
 
 -- An argument of B's for a parameter, by its name and type (NULL: leave the parameter out)
-CREATE FUNCTION public.b_argument(name text, type regtype, has_default boolean) RETURNS text LANGUAGE plpgsql AS $$
+-- (fn: the function's name, for the few parameter names whose valid values differ between functions)
+CREATE FUNCTION public.b_argument(name text, type regtype, has_default boolean, fn text DEFAULT NULL) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
 	v text;
 	id text;
@@ -112,7 +113,10 @@ BEGIN
 			WHEN name IN ('destination') THEN quote_literal('bob@b.test')
 			WHEN name IN ('destinations') THEN 'ARRAY[''bob@b.test'']'
 			WHEN name = 'member' THEN quote_literal('plum_sec_company_a')
+			WHEN name = 'kind' AND fn = 'create_voucher' THEN quote_literal('amount')
 			WHEN name = 'kind' THEN quote_literal('gift_card')
+			WHEN name = 'cart' THEN quote_literal('{"lines": [{"sku": "A1", "category": "food", "amount": 10}]}')
+			WHEN name = 'order_ref' THEN quote_literal('sec-order')
 			WHEN name = 'mode' THEN quote_literal('codes')
 			WHEN name = 'channel' THEN quote_literal('email')
 			WHEN name = 'template' THEN quote_literal('Hello {{amount}}')
@@ -148,7 +152,7 @@ BEGIN
 	FOR f IN
 		SELECT p.oid::regprocedure AS sig, p.proname, p.proretset,
 			(SELECT string_agg(a, ', ' ORDER BY n) FROM (
-				SELECT public.b_argument(p.proargnames[n], p.proargtypes[n - 1]::regtype, n > p.pronargs - p.pronargdefaults) AS a, n
+				SELECT public.b_argument(p.proargnames[n], p.proargtypes[n - 1]::regtype, n > p.pronargs - p.pronargdefaults, p.proname) AS a, n
 				FROM generate_series(1, p.pronargs) AS n) AS x WHERE a IS NOT NULL) AS args
 		FROM pg_proc p
 		WHERE p.pronamespace = 'plum'::regnamespace AND p.prokind = 'f'

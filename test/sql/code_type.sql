@@ -243,7 +243,7 @@ FROM pg_operator o
 LEFT JOIN pg_operator c ON c.oid = o.oprcom
 LEFT JOIN pg_operator n ON n.oid = o.oprnegate
 WHERE o.oprleft = 'plum.code'::regtype AND o.oprright = 'plum.code'::regtype
-ORDER BY o.oprname;
+ORDER BY o.oprname, o.oprright::regtype::text;
 
 SELECT am.amname, opc.opcname, opc.opcdefault, amvalidate(opc.oid)
 FROM pg_opclass opc JOIN pg_am am ON am.oid = opc.opcmethod

@@ -278,7 +278,7 @@ FROM pg_proc p WHERE p.pronamespace IN ('plum'::regnamespace, 'plum_internal'::r
 ORDER BY p.proname;
 SELECT o.oid::regoperator, o.oprcom::regoperator, o.oprnegate::regoperator, o.oprcode,
        o.oprrest, o.oprjoin, o.oprcanhash, o.oprcanmerge
-FROM pg_operator o WHERE o.oprleft = 'plum.recipient'::regtype ORDER BY o.oprname;
+FROM pg_operator o WHERE o.oprleft = 'plum.recipient'::regtype ORDER BY o.oprname, o.oprright::regtype::text;
 SELECT a.amname, c.opcname, c.opcdefault, amvalidate(c.oid)
 FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
 WHERE c.opcintype = 'plum.recipient'::regtype ORDER BY a.amname;
