@@ -109,8 +109,12 @@ BEGIN
 			coalesce(sum(amount) FILTER (WHERE kind = 'code_issue'), 0) AS code_issued,
 			coalesce(sum(amount) FILTER (WHERE kind = 'code_redeem'), 0) AS code_redeemed,
 			coalesce(sum(amount) FILTER (WHERE kind = 'code_expire'), 0) AS code_expired,
-			coalesce(sum(amount) FILTER (WHERE kind = 'code_cancel'), 0) AS code_cancelled
+			coalesce(sum(amount) FILTER (WHERE kind = 'code_cancel'), 0) AS code_cancelled,
+			coalesce(sum(amount) FILTER (WHERE kind = 'code_refund'), 0) AS code_refunded
 		FROM plum_internal.journal GROUP BY company_id),
+	-- links count toward their admin's created value while open or redeemed (from 0.2.0: counted)
+	l AS (SELECT company_id, sum(value) AS links FROM plum_internal.link
+		WHERE counted AND state IN ('active', 'redeemed') GROUP BY company_id),
 	w AS (SELECT company_id, sum(plum_internal.wallet_total(lots)) AS live FROM plum_internal.account GROUP BY company_id),
 	p AS (SELECT company_id, sum(pool) AS pool, sum(created_total) AS created FROM plum_internal.admin GROUP BY company_id),
 	k AS (SELECT company_id, sum(balance) AS balance FROM plum_internal.issued_code GROUP BY company_id)
@@ -119,15 +123,15 @@ BEGIN
 		FROM j LEFT JOIN w USING (company_id)
 		WHERE j.given <> coalesce(w.live, 0) + j.redeemed + j.expired - j.restored
 	UNION ALL
-	SELECT 'pool conservation', format('company %s: created %s (admins say %s) <> pools %s + given %s + codes issued %s - codes cancelled %s',
-			j.company_id, j.created, p.created, p.pool, j.given, j.code_issued, j.code_cancelled)
-		FROM j JOIN p USING (company_id)
-		WHERE j.created <> p.created OR j.created <> p.pool + j.given + j.code_issued - j.code_cancelled
+	SELECT 'pool conservation', format('company %s: created %s + counted links %s (admins say %s) <> pools %s + given %s + codes issued %s - codes cancelled %s',
+			j.company_id, j.created, coalesce(l.links, 0), p.created, p.pool, j.given, j.code_issued, j.code_cancelled)
+		FROM j JOIN p USING (company_id) LEFT JOIN l USING (company_id)
+		WHERE j.created + coalesce(l.links, 0) <> p.created OR j.created <> p.pool + j.given + j.code_issued - j.code_cancelled
 	UNION ALL
-	SELECT 'codes conservation', format('company %s: issued %s <> balances %s + redeemed %s + expired %s + cancelled %s',
-			j.company_id, j.code_issued, coalesce(k.balance, 0), j.code_redeemed, j.code_expired, j.code_cancelled)
+	SELECT 'codes conservation', format('company %s: issued %s + refunded %s <> balances %s + redeemed %s + expired %s + cancelled %s',
+			j.company_id, j.code_issued, j.code_refunded, coalesce(k.balance, 0), j.code_redeemed, j.code_expired, j.code_cancelled)
 		FROM j LEFT JOIN k USING (company_id)
-		WHERE j.code_issued <> coalesce(k.balance, 0) + j.code_redeemed + j.code_expired + j.code_cancelled;
+		WHERE j.code_issued + j.code_refunded <> coalesce(k.balance, 0) + j.code_redeemed + j.code_expired + j.code_cancelled;
 
 	-- nothing below zero
 	RETURN QUERY SELECT 'wallet below zero', format('company %s %s: %s', a.company_id, a.recipient, plum_internal.wallet_total(a.lots))
