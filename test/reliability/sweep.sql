@@ -160,17 +160,26 @@ BEGIN
 END
 $$;
 
--- a checksum of every plum table
+-- a checksum of every plum table (the extension's tables, wherever they live: plum_internal since
+-- 0.2.0); an extension without tables is an error, so the check can never compare two empty sums
 CREATE FUNCTION sweep.checksum() RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
 	r record;
 	s text := '';
 	h text;
+	n integer := 0;
 BEGIN
-	FOR r IN SELECT c.oid::regclass AS t FROM pg_class c WHERE c.relnamespace = 'plum'::regnamespace AND c.relkind = 'r' ORDER BY 1 LOOP
+	FOR r IN SELECT c.oid::regclass AS t FROM pg_class c JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+			AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+		JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'plum'
+		WHERE c.relkind = 'r' ORDER BY 1 LOOP
 		EXECUTE format('SELECT md5(coalesce(string_agg(x::text, %L ORDER BY x::text), %L)) FROM %s x', E'\n', '', r.t) INTO h;
 		s := s || r.t || '=' || h || ' ';
+		n := n + 1;
 	END LOOP;
-	RETURN md5(s);
+	IF n = 0 THEN
+		RAISE EXCEPTION 'sweep.checksum(): the plum extension has no tables';
+	END IF;
+	RETURN n || ' tables ' || md5(s);
 END
 $$;
