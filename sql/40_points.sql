@@ -428,9 +428,9 @@ CREATE FUNCTION plum_internal.verify_points(company_id bigint DEFAULT NULL)
 	flows AS (
 		SELECT j.company_id, j.recipient,
 			sum(CASE j.kind WHEN 'give' THEN j.amount WHEN 'restore' THEN j.amount
-				WHEN 'redeem' THEN -j.amount WHEN 'expire' THEN -j.amount END) AS held
+				WHEN 'redeem' THEN -j.amount WHEN 'expire' THEN -j.amount WHEN 'takeback' THEN -j.amount END) AS held
 		FROM plum_internal.journal j JOIN co USING (company_id)
-		WHERE j.kind IN ('give', 'redeem', 'expire', 'restore')
+		WHERE j.kind IN ('give', 'redeem', 'expire', 'restore', 'takeback')
 		GROUP BY j.company_id, j.recipient),
 	wal AS (
 		SELECT coalesce(a.company_id, f.company_id) AS company_id, coalesce(a.recipient, f.recipient) AS recipient,
@@ -448,7 +448,8 @@ CREATE FUNCTION plum_internal.verify_points(company_id bigint DEFAULT NULL)
 			coalesce((SELECT sum(plum_internal.wallet_total(a.lots)) FROM plum_internal.account a WHERE a.company_id = co.company_id), 0) AS held,
 			coalesce((SELECT sum(j.amount) FROM plum_internal.journal j WHERE j.company_id = co.company_id AND j.kind = 'redeem'), 0) AS redeemed,
 			coalesce((SELECT sum(j.amount) FROM plum_internal.journal j WHERE j.company_id = co.company_id AND j.kind = 'expire'), 0) AS expired,
-			coalesce((SELECT sum(j.amount) FROM plum_internal.journal j WHERE j.company_id = co.company_id AND j.kind = 'restore'), 0) AS restored
+			coalesce((SELECT sum(j.amount) FROM plum_internal.journal j WHERE j.company_id = co.company_id AND j.kind = 'restore'), 0) AS restored,
+			coalesce((SELECT sum(j.amount) FROM plum_internal.journal j WHERE j.company_id = co.company_id AND j.kind = 'takeback'), 0) AS taken_back
 		FROM co)
 	SELECT wal.company_id, 'wallet', format('%s: wallet holds %s, ledger says %s', wal.recipient, wal.stored, wal.held)
 		FROM wal WHERE wal.stored <> wal.held
@@ -460,12 +461,13 @@ CREATE FUNCTION plum_internal.verify_points(company_id bigint DEFAULT NULL)
 		FROM red WHERE red.restored > red.amount
 	UNION ALL
 	SELECT t.company_id, 'given = live + redeemed + expired - restored',
-			format('given %s; held %s, redeemed %s, expired %s, restored %s', t.given, t.held, t.redeemed, t.expired, t.restored)
-		FROM totals t WHERE t.given <> t.held + t.redeemed + t.expired - t.restored
+			format('given %s; held %s, redeemed %s, expired %s, restored %s%s', t.given, t.held, t.redeemed, t.expired, t.restored,
+				CASE WHEN t.taken_back <> 0 THEN format(', taken back %s', t.taken_back) ELSE '' END)
+		FROM totals t WHERE t.given <> t.held + t.redeemed + t.expired - t.restored + t.taken_back
 	ORDER BY 1, 2, 3;
 	END;
 COMMENT ON FUNCTION plum_internal.verify_points(bigint) IS
-	'The points part of plum.verify(): wallets against the ledger, redemptions against their lots, given = live + redeemed + expired - restored.';
+	'The points part of plum.verify(): wallets against the ledger, redemptions against their lots, given = live + redeemed + expired - restored + taken back (earned points taken back by reverse_event).';
 
 REVOKE EXECUTE ON FUNCTION
 	plum.give_points(bigint, plum.recipient, numeric, text, text),
