@@ -65,7 +65,7 @@ COMMENT ON FUNCTION plum_internal.wallet_next_expiry(plum.wallet, timestamptz) I
 
 CREATE FUNCTION plum_internal.wallet_lots(w plum.wallet)
 	RETURNS TABLE(lot_id bigint, issued_at timestamptz, expires_at timestamptz,
-				  amount numeric, remaining numeric)
+				  amount numeric, remaining numeric, available_at timestamptz)
 	AS 'MODULE_PATHNAME', 'plum_wallet_lots'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION plum_internal.wallet_lots(plum.wallet) IS
@@ -84,6 +84,28 @@ CREATE FUNCTION plum_internal.wallet_add(w plum.wallet, lot_id bigint, issued_at
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION plum_internal.wallet_add(plum.wallet, bigint, timestamptz, timestamptz, numeric, timestamptz) IS
 	'The wallet with a new lot, merged into the lot with the same expiry if any; lots empty or expired at "at" are dropped';
+
+CREATE FUNCTION plum_internal.wallet_add(w plum.wallet, lot_id bigint, issued_at timestamptz,
+								expires_at timestamptz, amount numeric, at timestamptz, available_at timestamptz)
+	RETURNS plum.wallet
+	AS 'MODULE_PATHNAME', 'plum_wallet_add'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION plum_internal.wallet_add(plum.wallet, bigint, timestamptz, timestamptz, numeric, timestamptz, timestamptz) IS
+	'The wallet with a new lot pending until available_at (counting in no balance and no redemption before it), merged into the lot with the same expiry and availability if any; lots empty or expired at "at" are dropped';
+
+CREATE FUNCTION plum_internal.wallet_pending(w plum.wallet, at timestamptz) RETURNS numeric
+	AS 'MODULE_PATHNAME', 'plum_wallet_pending'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION plum_internal.wallet_pending(plum.wallet, timestamptz) IS
+	'Pending points of the wallet at an instant: the remaining points of lots that become available after it';
+
+CREATE FUNCTION plum_internal.wallet_take_back(w plum.wallet, issued_at timestamptz, available_at timestamptz,
+								expires_at timestamptz, amount numeric, at timestamptz, OUT wallet plum.wallet, OUT taken numeric)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'plum_wallet_take_back'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION plum_internal.wallet_take_back(plum.wallet, timestamptz, timestamptz, timestamptz, numeric, timestamptz) IS
+	'Takes back up to an amount from the lot an award (issued_at, available_at, expires_at) went into, possibly merged since, if it is still live or pending at "at": the new wallet and the amount taken (0 when the lot is gone)';
 
 CREATE FUNCTION plum_internal.wallet_live(w plum.wallet, at timestamptz) RETURNS plum.wallet
 	AS 'MODULE_PATHNAME', 'plum_wallet_live'

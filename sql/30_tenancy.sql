@@ -175,7 +175,9 @@ CREATE TABLE plum_internal.company (
 	points_validity interval NOT NULL CHECK (points_validity > interval '0'),
 	code_denominations numeric[] NOT NULL,
 	max_grant	numeric NOT NULL CHECK (max_grant > 0),
-	created		timestamptz NOT NULL
+	created		timestamptz NOT NULL,
+	tier_window interval NOT NULL DEFAULT '1 year'
+	CHECK (tier_window > interval '0')
 );
 
 CREATE TABLE plum_internal.admin (
@@ -211,6 +213,7 @@ COMMENT ON COLUMN plum_internal.company.points_validity IS 'How long a points gr
 COMMENT ON COLUMN plum_internal.company.code_denominations IS 'Denominations codes may be issued in.';
 COMMENT ON COLUMN plum_internal.company.max_grant IS 'The largest single points grant.';
 COMMENT ON COLUMN plum_internal.company.created IS 'When the company was created (plum clock).';
+COMMENT ON COLUMN plum_internal.company.tier_window IS 'The rolling window (ending at plum''s clock) over which a member''s purchase spend decides its loyalty tier.';
 COMMENT ON TABLE plum_internal.admin IS 'Admins of a company, each with a threshold (the most value it may ever create) and an undistributed pool that never expires. Thresholds and pools are enforced by trigger on every write.';
 COMMENT ON COLUMN plum_internal.admin.admin_id IS 'Admin id.';
 COMMENT ON COLUMN plum_internal.admin.company_id IS 'The company the admin belongs to.';
@@ -375,7 +378,8 @@ COMMENT ON FUNCTION plum_internal.check_grant(bigint, smallint, numeric, numeric
 	'Internal: PU008 when a points grant is over the company''s largest grant.';
 
 CREATE FUNCTION plum.create_company(name text, base_currency text, points_validity interval DEFAULT '1 year',
-		code_denominations numeric[] DEFAULT '{5,10,50,100,500,1000,5000}', max_grant numeric DEFAULT 50000)
+		code_denominations numeric[] DEFAULT '{5,10,50,100,500,1000,5000}', max_grant numeric DEFAULT 50000,
+		tier_window interval DEFAULT '1 year')
 	RETURNS bigint
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, plum, pg_temp
@@ -391,6 +395,7 @@ BEGIN
 	PERFORM plum_internal.not_null(points_validity, 'points_validity');
 	PERFORM plum_internal.not_null(code_denominations, 'code_denominations');
 	PERFORM plum_internal.not_null(max_grant, 'max_grant');
+	PERFORM plum_internal.not_null(tier_window, 'tier_window');
 	IF plum_internal.trim_name(name) = '' THEN
 		PERFORM plum_internal.raise('22023', 'company name must not be empty');
 	END IF;
@@ -434,17 +439,26 @@ BEGIN
 			format('The denomination %s is listed more than once.', v_bad));
 	END IF;
 	max_grant := plum_internal.valid_amount(max_grant, v_currency.minor_unit, 'largest grant');
+	IF tier_window <= interval '0' OR isfinite(tier_window) IS NOT TRUE
+			OR extract(year FROM tier_window) * 12 + extract(month FROM tier_window) < 0
+			OR extract(day FROM tier_window) < 0
+			OR extract(epoch FROM tier_window - date_trunc('day', tier_window)) < 0 THEN
+		PERFORM plum_internal.raise('22023', 'tier window must be positive',
+			format('The tier window is %s.', tier_window),
+			'Give a window whose parts are all positive or zero, such as ''1 year'' or ''90 days''.');
+	END IF;
 	PERFORM plum_internal.check_unconfined('create companies');
 
-	INSERT INTO plum_internal.company (name, base_currency, scale, points_validity, code_denominations, max_grant, created)
+	INSERT INTO plum_internal.company (name, base_currency, scale, points_validity, code_denominations, max_grant, created,
+			tier_window)
 		VALUES (plum_internal.trim_name(create_company.name), v_currency.code, v_currency.minor_unit, create_company.points_validity,
-			v_denoms, create_company.max_grant, plum.now())
+			v_denoms, create_company.max_grant, plum.now(), create_company.tier_window)
 		RETURNING company_id INTO v_id;
 	RETURN v_id;
 END
 $$;
-COMMENT ON FUNCTION plum.create_company(text, text, interval, numeric[], numeric) IS
-	'Create a company (tenant) with an ISO 4217 base currency (1 point = 1 unit), points validity, code denominations and largest grant; returns its id.';
+COMMENT ON FUNCTION plum.create_company(text, text, interval, numeric[], numeric, interval) IS
+	'Create a company (tenant) with an ISO 4217 base currency (1 point = 1 unit), points validity, code denominations, largest grant and tier window (the rolling spend that decides loyalty tiers); returns its id.';
 
 CREATE FUNCTION plum.add_admin(company_id bigint, email plum.recipient, role text DEFAULT 'admin', threshold numeric DEFAULT 0)
 	RETURNS bigint
@@ -618,7 +632,7 @@ COMMENT ON COLUMN plum.currencies.name IS 'English name of the currency.';
 
 -- API functions: nobody but the roles below (and superusers) may call them
 REVOKE EXECUTE ON FUNCTION
-	plum.create_company(text, text, interval, numeric[], numeric),
+	plum.create_company(text, text, interval, numeric[], numeric, interval),
 	plum.add_admin(bigint, plum.recipient, text, numeric),
 	plum.set_threshold(bigint, bigint, numeric),
 	plum.create_points(bigint, numeric),
@@ -630,7 +644,7 @@ REVOKE EXECUTE ON FUNCTION
 	plum_internal.check_grant(bigint, smallint, numeric, numeric, bigint)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
-	plum.create_company(text, text, interval, numeric[], numeric),
+	plum.create_company(text, text, interval, numeric[], numeric, interval),
 	plum.add_admin(bigint, plum.recipient, text, numeric),
 	plum.set_threshold(bigint, bigint, numeric),
 	plum.create_points(bigint, numeric)

@@ -7,7 +7,8 @@ CREATE TABLE plum_internal.journal (
 	at			timestamptz NOT NULL,
 	kind		text NOT NULL CHECK (kind IN ('create', 'give', 'redeem', 'expire', 'restore',
 						'code_issue', 'code_redeem', 'code_cancel', 'code_expire',
-						'link_create', 'link_redeem', 'link_cancel', 'reserve', 'unreserve', 'code_refund')),
+						'link_create', 'link_redeem', 'link_cancel', 'reserve', 'unreserve', 'code_refund',
+						'takeback')),
 	amount		numeric NOT NULL CHECK (amount >= 0),
 	admin_id	bigint,
 	recipient	plum.recipient,
@@ -22,7 +23,8 @@ CREATE TABLE plum_internal.journal (
 	code		plum.code,
 	token		text,
 	balance_after numeric,
-	hash		bytea
+	hash		bytea,
+	multiplier	numeric
 );
 CREATE INDEX journal_redemption ON plum_internal.journal (redemption_id) WHERE redemption_id IS NOT NULL;
 CREATE INDEX journal_code ON plum_internal.journal (code) WHERE code IS NOT NULL;
@@ -65,6 +67,7 @@ COMMENT ON COLUMN plum_internal.journal.item_id IS 'The catalog item a redemptio
 COMMENT ON COLUMN plum_internal.journal.code IS 'The code of a code movement (code_redeem, code_cancel, code_expire, code_refund).';
 COMMENT ON COLUMN plum_internal.journal.token IS 'The link of a link movement (link_create, link_redeem, link_cancel).';
 COMMENT ON COLUMN plum_internal.journal.balance_after IS 'The code''s balance after this movement (code_redeem, code_refund, ...).';
+COMMENT ON COLUMN plum_internal.journal.multiplier IS 'The tier multiplier an earned award used (give rows of purchase events; also in the hashed note).';
 COMMENT ON COLUMN plum_internal.journal.hash IS 'The row''s link in its holder''s hash chain: plum_internal.entry_hash(the previous row''s hash, this row''s fields). The holder (wallet, code, link, admin pool) keeps the last one as its chain_head; plum.verify() recomputes every chain.';
 
 -- The tamper-evident ledger: every row's hash chains it to the previous row of its holder.
@@ -191,7 +194,7 @@ CREATE VIEW plum.ledger WITH (security_barrier) AS
 		c.base_currency AS currency, j.lots, j.campaign_id, j.item_id, j.code, j.token,
 		round(j.balance_after, c.scale) AS balance_after,
 		CASE WHEN j.kind IN ('create', 'reserve', 'unreserve') THEN 'pool'
-			WHEN j.kind IN ('give', 'redeem', 'expire', 'restore') THEN 'wallet'
+			WHEN j.kind IN ('give', 'redeem', 'expire', 'restore', 'takeback') THEN 'wallet'
 			WHEN j.kind LIKE 'code\_%' THEN 'codes'
 			ELSE 'link' END AS holder,
 		CASE WHEN j.kind IN ('create', 'unreserve', 'give', 'restore', 'code_issue', 'code_refund', 'link_create')
@@ -205,7 +208,7 @@ CREATE VIEW plum.ledger WITH (security_barrier) AS
 		c.base_currency AS currency, j.lots, j.campaign_id, j.item_id, NULL::plum.code AS code, plum_internal.mask_token(j.token) AS token,
 		round(j.balance_after, c.scale) AS balance_after,
 		CASE WHEN j.kind IN ('create', 'reserve', 'unreserve') THEN 'pool'
-			WHEN j.kind IN ('give', 'redeem', 'expire', 'restore') THEN 'wallet'
+			WHEN j.kind IN ('give', 'redeem', 'expire', 'restore', 'takeback') THEN 'wallet'
 			WHEN j.kind LIKE 'code\_%' THEN 'codes'
 			ELSE 'link' END AS holder,
 		CASE WHEN j.kind IN ('create', 'unreserve', 'give', 'restore', 'code_issue', 'code_refund', 'link_create')

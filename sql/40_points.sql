@@ -388,7 +388,8 @@ CREATE VIEW plum.wallets WITH (security_barrier) AS
 		plum_internal.wallet_balance(a.lots, plum.now()) AS balance,
 		plum_internal.wallet_next_expiry(a.lots, plum.now()) AS next_expiry,
 		c.base_currency AS currency,
-		plum.recipient_kind(a.recipient) AS recipient_kind
+		plum.recipient_kind(a.recipient) AS recipient_kind,
+		plum_internal.wallet_pending(a.lots, plum.now()) AS pending
 	FROM plum_internal.account a JOIN plum_internal.company c USING (company_id)
 	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
 COMMENT ON VIEW plum.wallets IS 'Points wallets: live balance and next expiry as of plum''s clock (expired lots never count, swept or not). A role confined to companies sees only theirs.';
@@ -398,12 +399,13 @@ COMMENT ON COLUMN plum.wallets.balance IS 'Live balance now.';
 COMMENT ON COLUMN plum.wallets.next_expiry IS 'When the next live lot expires (NULL when none).';
 COMMENT ON COLUMN plum.wallets.currency IS 'The company''s base currency (1 point = 1 unit).';
 COMMENT ON COLUMN plum.wallets.recipient_kind IS 'email or phone.';
+COMMENT ON COLUMN plum.wallets.pending IS 'Pending points: earned but not available yet (a rule''s return window); they count in no balance until their lot''s available_at.';
 
 CREATE VIEW plum.point_lots WITH (security_barrier) AS
-	SELECT a.company_id, a.recipient, l.lot_id, l.issued_at, l.expires_at, l.amount, l.remaining
+	SELECT a.company_id, a.recipient, l.lot_id, l.issued_at, l.expires_at, l.amount, l.remaining, l.available_at
 	FROM plum_internal.account a, LATERAL plum_internal.wallet_lots(a.lots) AS l
 	WHERE l.expires_at > plum.now() AND ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
-COMMENT ON VIEW plum.point_lots IS 'Live points lots (not expired at plum''s clock), in FIFO order within each wallet. A role confined to companies sees only theirs.';
+COMMENT ON VIEW plum.point_lots IS 'Live and pending points lots (not expired at plum''s clock), in FIFO order within each wallet. A role confined to companies sees only theirs.';
 COMMENT ON COLUMN plum.point_lots.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.point_lots.recipient IS 'The recipient.';
 COMMENT ON COLUMN plum.point_lots.lot_id IS 'Lot id (the ledger entry of the grant; lots with one expiry instant are merged under the smallest id).';
@@ -411,6 +413,7 @@ COMMENT ON COLUMN plum.point_lots.issued_at IS 'When the lot was issued.';
 COMMENT ON COLUMN plum.point_lots.expires_at IS 'When the lot stops counting.';
 COMMENT ON COLUMN plum.point_lots.amount IS 'The lot''s original amount.';
 COMMENT ON COLUMN plum.point_lots.remaining IS 'What is left of it.';
+COMMENT ON COLUMN plum.point_lots.available_at IS 'When the lot starts counting (= issued_at unless pending: a rule''s return window); before it the lot is pending.';
 -- verify_points(): replay the points ledger against wallets and redemptions (plum.verify() in 90_verify.sql unions every area).
 
 CREATE FUNCTION plum_internal.verify_points(company_id bigint DEFAULT NULL)
@@ -425,9 +428,9 @@ CREATE FUNCTION plum_internal.verify_points(company_id bigint DEFAULT NULL)
 	flows AS (
 		SELECT j.company_id, j.recipient,
 			sum(CASE j.kind WHEN 'give' THEN j.amount WHEN 'restore' THEN j.amount
-				WHEN 'redeem' THEN -j.amount WHEN 'expire' THEN -j.amount END) AS held
+				WHEN 'redeem' THEN -j.amount WHEN 'expire' THEN -j.amount WHEN 'takeback' THEN -j.amount END) AS held
 		FROM plum_internal.journal j JOIN co USING (company_id)
-		WHERE j.kind IN ('give', 'redeem', 'expire', 'restore')
+		WHERE j.kind IN ('give', 'redeem', 'expire', 'restore', 'takeback')
 		GROUP BY j.company_id, j.recipient),
 	wal AS (
 		SELECT coalesce(a.company_id, f.company_id) AS company_id, coalesce(a.recipient, f.recipient) AS recipient,
@@ -445,7 +448,8 @@ CREATE FUNCTION plum_internal.verify_points(company_id bigint DEFAULT NULL)
 			coalesce((SELECT sum(plum_internal.wallet_total(a.lots)) FROM plum_internal.account a WHERE a.company_id = co.company_id), 0) AS held,
 			coalesce((SELECT sum(j.amount) FROM plum_internal.journal j WHERE j.company_id = co.company_id AND j.kind = 'redeem'), 0) AS redeemed,
 			coalesce((SELECT sum(j.amount) FROM plum_internal.journal j WHERE j.company_id = co.company_id AND j.kind = 'expire'), 0) AS expired,
-			coalesce((SELECT sum(j.amount) FROM plum_internal.journal j WHERE j.company_id = co.company_id AND j.kind = 'restore'), 0) AS restored
+			coalesce((SELECT sum(j.amount) FROM plum_internal.journal j WHERE j.company_id = co.company_id AND j.kind = 'restore'), 0) AS restored,
+			coalesce((SELECT sum(j.amount) FROM plum_internal.journal j WHERE j.company_id = co.company_id AND j.kind = 'takeback'), 0) AS taken_back
 		FROM co)
 	SELECT wal.company_id, 'wallet', format('%s: wallet holds %s, ledger says %s', wal.recipient, wal.stored, wal.held)
 		FROM wal WHERE wal.stored <> wal.held
@@ -457,12 +461,13 @@ CREATE FUNCTION plum_internal.verify_points(company_id bigint DEFAULT NULL)
 		FROM red WHERE red.restored > red.amount
 	UNION ALL
 	SELECT t.company_id, 'given = live + redeemed + expired - restored',
-			format('given %s; held %s, redeemed %s, expired %s, restored %s', t.given, t.held, t.redeemed, t.expired, t.restored)
-		FROM totals t WHERE t.given <> t.held + t.redeemed + t.expired - t.restored
+			format('given %s; held %s, redeemed %s, expired %s, restored %s%s', t.given, t.held, t.redeemed, t.expired, t.restored,
+				CASE WHEN t.taken_back <> 0 THEN format(', taken back %s', t.taken_back) ELSE '' END)
+		FROM totals t WHERE t.given <> t.held + t.redeemed + t.expired - t.restored + t.taken_back
 	ORDER BY 1, 2, 3;
 	END;
 COMMENT ON FUNCTION plum_internal.verify_points(bigint) IS
-	'The points part of plum.verify(): wallets against the ledger, redemptions against their lots, given = live + redeemed + expired - restored.';
+	'The points part of plum.verify(): wallets against the ledger, redemptions against their lots, given = live + redeemed + expired - restored + taken back (earned points taken back by reverse_event).';
 
 REVOKE EXECUTE ON FUNCTION
 	plum.give_points(bigint, plum.recipient, numeric, text, text),

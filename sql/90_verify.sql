@@ -17,10 +17,10 @@ CREATE FUNCTION plum_internal.verify_pools(company_id bigint DEFAULT NULL)
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'create'), 0) AS created,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'give'), 0) AS given,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_issue'), 0) AS issued,
-			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_cancel'), 0) AS cancelled,
+			coalesce(sum(j.amount) FILTER (WHERE j.kind IN ('code_cancel', 'takeback')), 0) AS cancelled,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'reserve'), 0) - coalesce(sum(j.amount) FILTER (WHERE j.kind = 'unreserve'), 0) AS reserved
 		FROM plum_internal.admin a LEFT JOIN plum_internal.journal j ON j.admin_id = a.admin_id
-			AND j.kind IN ('create', 'give', 'code_issue', 'code_cancel', 'reserve', 'unreserve')
+			AND j.kind IN ('create', 'give', 'code_issue', 'code_cancel', 'reserve', 'unreserve', 'takeback')
 		WHERE verify_pools.company_id IS NULL OR a.company_id = verify_pools.company_id
 		GROUP BY a.company_id, a.admin_id, a.created_total, a.pool),
 	lk AS (
@@ -42,7 +42,7 @@ CREATE FUNCTION plum_internal.verify_pools(company_id bigint DEFAULT NULL)
 		FROM adm JOIN plum_internal.admin a USING (admin_id) WHERE adm.created_total > a.threshold;
 	END;
 COMMENT ON FUNCTION plum_internal.verify_pools(bigint) IS
-	'The pools part of plum.verify(): created and pool of every admin against the ledger (created = creates + open or redeemed links; pool = creates - given - codes issued + codes cancelled - reserved for scheduled grants).';
+	'The pools part of plum.verify(): created and pool of every admin against the ledger (created = creates + open or redeemed links; pool = creates - given - codes issued + codes cancelled + earned points taken back - reserved for scheduled grants).';
 
 -- The ledger's hash chains.  Every row names its holder; a holder's rows, in chain order (the
 -- position that leads every hash), must each hash to entry_hash(the previous row's hash, the row),
@@ -74,11 +74,11 @@ CREATE FUNCTION plum_internal.holder_of(kind text, admin_id bigint, recipient pl
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
 	SET search_path = pg_catalog, plum, pg_temp
 	RETURN CASE WHEN kind IN ('create', 'reserve', 'unreserve', 'code_issue') THEN 'admin ' || admin_id
-		WHEN kind IN ('give', 'redeem', 'expire', 'restore') THEN 'wallet ' || recipient::text
+		WHEN kind IN ('give', 'redeem', 'expire', 'restore', 'takeback') THEN 'wallet ' || recipient::text
 		WHEN kind LIKE 'code\_%' THEN 'code ' || code::text
 		ELSE 'link ' || token END;
 COMMENT ON FUNCTION plum_internal.holder_of(text, bigint, plum.recipient, plum.code, text) IS
-	'Internal: the holder whose chain a ledger row belongs to: admin <id> (create, reserve, unreserve, code_issue: the pool), wallet <recipient> (give, redeem, expire, restore), code <code> (code_redeem, code_cancel, code_expire, code_refund), link <token>.';
+	'Internal: the holder whose chain a ledger row belongs to: admin <id> (create, reserve, unreserve, code_issue: the pool), wallet <recipient> (give, redeem, expire, restore, takeback), code <code> (code_redeem, code_cancel, code_expire, code_refund), link <token>.';
 
 CREATE FUNCTION plum_internal.verify_chains(company_id bigint DEFAULT NULL)
 	RETURNS TABLE(company_id bigint, check_name text, detail text)
@@ -96,7 +96,7 @@ CREATE FUNCTION plum_internal.verify_chains(company_id bigint DEFAULT NULL)
 				j.item_id, j.code, j.token, j.balance_after) IS DISTINCT FROM j.hash AS broken,
 			lead(j.entry_id) OVER w IS NULL AS last
 		FROM (SELECT x.*, CASE WHEN x.kind IN ('create', 'reserve', 'unreserve', 'code_issue') THEN 0
-					WHEN x.kind IN ('give', 'redeem', 'expire', 'restore') THEN 1
+					WHEN x.kind IN ('give', 'redeem', 'expire', 'restore', 'takeback') THEN 1
 					WHEN x.kind LIKE 'code\_%' THEN 2 ELSE 3 END AS c
 				FROM plum_internal.journal x
 				WHERE verify_chains.company_id IS NULL OR x.company_id = verify_chains.company_id) AS j

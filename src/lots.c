@@ -29,6 +29,8 @@ LotExpiryQsortCmp(const void *a, const void *b)
 
 	if (la->expires_at != lb->expires_at)
 		return la->expires_at < lb->expires_at ? -1 : 1;
+	if (LotMergeKey(la) != LotMergeKey(lb))
+		return LotMergeKey(la) < LotMergeKey(lb) ? -1 : 1;
 	return LotFifoCmp(la, lb);
 }
 
@@ -108,7 +110,7 @@ WalletCheckSameScale(const PlumWallet *a, const PlumWallet *b)
 }
 
 /*
- * Merge lot other into lot into (equal expires_at): remaining adds up, the
+ * Merge lot other into lot into (equal expires_at and available_at): remaining adds up, the
  * earliest issued_at and smallest lot_id are kept.  Amounts of two lots add
  * up; when restoring, a portion of the same lot_id does not add its original
  * amount again.  The amount never drops below the remaining.
@@ -116,7 +118,7 @@ WalletCheckSameScale(const PlumWallet *a, const PlumWallet *b)
 static void
 MergeLot(PlumLot *into, const PlumLot *other, bool restoring, int scale)
 {
-	Assert(into->expires_at == other->expires_at);
+	Assert(LotsMerge(into, other));
 
 	if (restoring && into->lot_id == other->lot_id)
 		into->amount = Max(into->amount, other->amount);
@@ -126,6 +128,7 @@ MergeLot(PlumLot *into, const PlumLot *other, bool restoring, int scale)
 	into->amount = Max(into->amount, into->remaining);
 	into->lot_id = Min(into->lot_id, other->lot_id);
 	into->issued_at = Min(into->issued_at, other->issued_at);
+	into->available_at = Min(into->available_at, other->available_at);
 }
 
 /*
@@ -143,7 +146,7 @@ WalletInsert(PlumWallet *w, const PlumLot *lot, bool restoring)
 
 	for (i = 0; i < w->nlots; i++)
 	{
-		if (w->lots[i].expires_at == lot->expires_at)
+		if (LotsMerge(&w->lots[i], lot))
 		{
 			MergeLot(&merged, &w->lots[i], restoring, w->scale);
 			memmove(&w->lots[i], &w->lots[i + 1],
@@ -187,7 +190,7 @@ WalletNormalize(PlumWallet *w, bool restoring)
 	for (i = 0; i < w->nlots; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (n > 0 && w->lots[n - 1].expires_at == w->lots[i].expires_at)
+		if (n > 0 && LotsMerge(&w->lots[n - 1], &w->lots[i]))
 			MergeLot(&w->lots[n - 1], &w->lots[i], restoring, w->scale);
 		else
 			w->lots[n++] = w->lots[i];
@@ -251,7 +254,8 @@ CheckNewLot(const PlumLot *lot, int scale)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("lot id must be greater than zero"),
 				 errdetail("The lot id is " INT64_FORMAT ".", lot->lot_id)));
-	if (!IS_VALID_TIMESTAMP(lot->issued_at) || !IS_VALID_TIMESTAMP(lot->expires_at))
+	if (!IS_VALID_TIMESTAMP(lot->issued_at) || !IS_VALID_TIMESTAMP(lot->expires_at) ||
+		!IS_VALID_TIMESTAMP(lot->available_at))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("lot timestamps must be finite"),
@@ -263,6 +267,14 @@ CheckNewLot(const PlumLot *lot, int scale)
 				 errmsg("lot must expire after it is issued"),
 				 errdetail("Lot " INT64_FORMAT " is issued at %s and expires at %s.",
 						   lot->lot_id, IsoTimestampCString(lot->issued_at),
+						   IsoTimestampCString(lot->expires_at))));
+	if (lot->available_at < lot->issued_at || lot->available_at >= lot->expires_at)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lot must become available between its issue and its expiry"),
+				 errdetail("Lot " INT64_FORMAT " is issued at %s, available at %s and expires at %s.",
+						   lot->lot_id, IsoTimestampCString(lot->issued_at),
+						   IsoTimestampCString(lot->available_at),
 						   IsoTimestampCString(lot->expires_at))));
 	if (lot->remaining < 0 || lot->remaining > lot->amount)
 		ereport(ERROR,
@@ -333,13 +345,13 @@ WalletNew(int scale, int capacity)
 		elog(ERROR, "WalletNew: negative capacity %d", capacity);
 	w = (PlumWallet *) palloc0(PLUM_WALLET_SIZE(capacity));
 	w->scale = (int16) scale;
-	w->flags = 0;
+	w->flags = PLUM_WALLET_AVAILABLE;
 	w->nlots = 0;
 	w->unused = 0;
 	return WalletFinish(w);
 }
 
-/* Sum of remaining over lots with expires_at > at: the live balance */
+/* Sum of remaining over lots with available_at <= at < expires_at: the live balance */
 int64
 WalletLive(const PlumWallet *w, TimestampTz at)
 {
@@ -349,7 +361,23 @@ WalletLive(const PlumWallet *w, TimestampTz at)
 	for (i = 0; i < w->nlots; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (w->lots[i].expires_at > at)
+		if (w->lots[i].expires_at > at && w->lots[i].available_at <= at)
+			sum = MoneyAdd(sum, w->lots[i].remaining, w->scale);
+	}
+	return sum;
+}
+
+/* Sum of remaining over lots still pending at at */
+int64
+WalletPending(const PlumWallet *w, TimestampTz at)
+{
+	int64		sum = 0;
+	int			i;
+
+	for (i = 0; i < w->nlots; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (LotPending(&w->lots[i], at))
 			sum = MoneyAdd(sum, w->lots[i].remaining, w->scale);
 	}
 	return sum;
@@ -411,7 +439,7 @@ WalletAdd(const PlumWallet *w, const PlumLot *lot, TimestampTz at,
 	for (i = 0; i < w->nlots; i++)
 	{
 		if (w->lots[i].lot_id == lot->lot_id &&
-			w->lots[i].expires_at != lot->expires_at)
+			!LotsMerge(&w->lots[i], lot))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("lot " INT64_FORMAT " is already in the wallet with another expiry",
@@ -462,7 +490,7 @@ WalletConsume(const PlumWallet *w, int64 amount, TimestampTz at,
 			WalletPush(gone, &lot);
 			continue;
 		}
-		if (need > 0)
+		if (need > 0 && !LotPending(&lot, at))
 		{
 			PlumLot		portion = lot;
 
@@ -613,4 +641,35 @@ WalletSplitExpired(const PlumWallet *w, TimestampTz at,
 	WalletSplitInto(w, at, live, gone);
 	*expired = WalletFinish(gone);
 	return WalletFinish(live);
+}
+
+/* Take back up to amount from the lot an award went into */
+PlumWallet *
+WalletTakeBack(const PlumWallet *w, const PlumLot *award, int64 amount,
+			   TimestampTz at, int64 *took)
+{
+	PlumWallet *result = WalletNew(w->scale, w->nlots);
+	int			i;
+
+	*took = 0;
+	for (i = 0; i < w->nlots; i++)
+	{
+		PlumLot		lot = w->lots[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (lot.remaining <= 0)
+			continue;
+		if (*took == 0 && amount > 0 && LotsMerge(&lot, award) && lot.expires_at > at)
+		{
+			*took = Min(amount, lot.remaining);
+			lot.remaining = MoneySub(lot.remaining, *took, w->scale);
+			/* the lot's original amount shrinks with what is taken back */
+			lot.amount = MoneySub(lot.amount, *took, w->scale);
+			if (lot.amount < lot.remaining)
+				lot.amount = lot.remaining;
+		}
+		if (lot.remaining > 0)
+			WalletPush(result, &lot);
+	}
+	return WalletFinish(result);
 }

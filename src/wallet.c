@@ -7,6 +7,9 @@
  *   {"scale": 2, "lots": [{"lot_id": 17, "issued_at": "2026-01-01T00:00:00Z",
  *     "expires_at": "2027-01-01T00:00:00Z", "amount": "100.00",
  *     "remaining": "40.00"}]}
+ * A pending lot (0.2.0) also has "available_at", written only when it differs
+ * from issued_at and optional on input (absent = issued_at), so the text of
+ * every wallet without pending lots is exactly 0.1.0's.
  * Timestamps are always UTC ("Z"), with microseconds only when non-zero
  * (trailing zeros dropped), so the text depends on neither TimeZone nor
  * DateStyle.  Amounts are strings with exactly scale decimals.
@@ -25,8 +28,9 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 
-/* bytes of one lot in the binary format: five int64 */
+/* bytes of one lot in the binary format: five int64 (flags 0), six with available_at */
 #define PLUM_LOT_WIRE_SIZE (5 * (int) sizeof(int64))
+#define PLUM_LOT_WIRE_SIZE_AVAILABLE (6 * (int) sizeof(int64))
 
 /* how much of a literal an error message quotes */
 #define PLUM_EXCERPT_LEN 60
@@ -53,6 +57,8 @@ typedef struct RawLot
 	int64		lot_id;
 	TimestampTz issued_at;
 	TimestampTz expires_at;
+	TimestampTz available_at;	/* = issued_at when absent */
+	bool		has_available_at;
 	RawAmount	amount;
 	RawAmount	remaining;
 } RawLot;
@@ -139,8 +145,8 @@ CheckWalletHeader(int scale, int flags, int nlots)
 	if (scale < 0 || scale > PLUM_MAX_SCALE)
 		InvalidWallet(psprintf("Scale %d is out of range; it must be between 0 and %d.",
 							   scale, PLUM_MAX_SCALE));
-	if (flags != 0)
-		InvalidWallet(psprintf("Flags are %d; they must be 0.", flags));
+	if (flags != 0 && flags != PLUM_WALLET_AVAILABLE)
+		InvalidWallet(psprintf("Flags are %d; they must be 0 or %d.", flags, PLUM_WALLET_AVAILABLE));
 	if (nlots < 0 || nlots > PLUM_WALLET_MAX_LOTS)
 		InvalidWallet(psprintf("Lot count %d is out of range.", nlots));
 }
@@ -174,6 +180,10 @@ CheckWallet(const PlumWallet *w)
 								   i + 1, lot->lot_id,
 								   IsoTimestampCString(lot->expires_at),
 								   IsoTimestampCString(lot->issued_at)));
+		if (!IS_VALID_TIMESTAMP(lot->available_at) ||
+			lot->available_at < lot->issued_at || lot->available_at >= lot->expires_at)
+			InvalidWallet(psprintf("Lot %d (lot_id " INT64_FORMAT ") has available_at out of range; it must be between issued_at and expires_at.",
+								   i + 1, lot->lot_id));
 		if (lot->remaining <= 0)
 			InvalidWallet(psprintf("Lot %d (lot_id " INT64_FORMAT ") has remaining %s; it must be greater than zero.",
 								   i + 1, lot->lot_id,
@@ -210,7 +220,7 @@ CheckWallet(const PlumWallet *w)
 								   keys[i].key));
 	}
 
-	/* unique expiry instants */
+	/* no two lots that should have merged */
 	for (i = 0; i < n; i++)
 	{
 		keys[i].key = w->lots[i].expires_at;
@@ -219,7 +229,13 @@ CheckWallet(const PlumWallet *w)
 	qsort(keys, n, sizeof(KeyIndex), KeyIndexCmp);
 	for (i = 1; i < n; i++)
 	{
-		if (keys[i].key == keys[i - 1].key)
+		int			j;
+		bool		same = false;
+
+		/* lots sharing an expiry must not merge (LotsMerge) */
+		for (j = i - 1; j >= 0 && keys[j].key == keys[i].key && !same; j--)
+			same = LotsMerge(&w->lots[keys[j].index], &w->lots[keys[i].index]);
+		if (same)
 			InvalidWallet(psprintf("Lots %d and %d both expire at %s; lots with the same expiry must be merged.",
 								   keys[i - 1].index + 1, keys[i].index + 1,
 								   IsoTimestampCString(keys[i].key)));
@@ -496,6 +512,7 @@ RawAmountToMinor(const RawAmount *amount, int scale, int lotno, const char *key)
 #define LOT_KEY_AMOUNT		0x08
 #define LOT_KEY_REMAINING	0x10
 #define LOT_KEYS_ALL		0x1F
+#define LOT_KEY_AVAILABLE_AT	0x20	/* optional */
 
 /* Is the key s[0..len) the word k? */
 static inline bool
@@ -510,6 +527,7 @@ ParseLot(WalletParser *ps, int lotno, RawLot *lot)
 {
 	int			seen = 0;
 
+	lot->has_available_at = false;
 	SkipSpace(ps);
 	if (*ps->p != '{')
 		ParseError(ps, psprintf("Expected \"{\" to start lot %d", lotno));
@@ -531,8 +549,10 @@ ParseLot(WalletParser *ps, int lotno, RawLot *lot)
 			bit = LOT_KEY_AMOUNT;
 		else if (KeyIs(key, len, "remaining"))
 			bit = LOT_KEY_REMAINING;
+		else if (KeyIs(key, len, "available_at"))
+			bit = LOT_KEY_AVAILABLE_AT;
 		else
-			ParseError(ps, psprintf("Lot %d has unknown key \"%.*s\"; a lot has lot_id, issued_at, expires_at, amount and remaining",
+			ParseError(ps, psprintf("Lot %d has unknown key \"%.*s\"; a lot has lot_id, issued_at, expires_at, amount, remaining and optionally available_at",
 									lotno, Min(len, 40), key));
 		if (seen & bit)
 			ParseError(ps, psprintf("Lot %d has key \"%.*s\" twice", lotno, len, key));
@@ -556,6 +576,10 @@ ParseLot(WalletParser *ps, int lotno, RawLot *lot)
 			case LOT_KEY_REMAINING:
 				ParseLotAmount(ps, lotno, "remaining", &lot->remaining);
 				break;
+			case LOT_KEY_AVAILABLE_AT:
+				lot->available_at = ParseLotTimestamp(ps, lotno, "available_at");
+				lot->has_available_at = true;
+				break;
 		}
 
 		SkipSpace(ps);
@@ -571,7 +595,7 @@ ParseLot(WalletParser *ps, int lotno, RawLot *lot)
 		}
 		ParseError(ps, psprintf("Expected \",\" or \"}\" in lot %d", lotno));
 	}
-	if (seen != LOT_KEYS_ALL)
+	if ((seen & LOT_KEYS_ALL) != LOT_KEYS_ALL)
 	{
 		const char *missing = !(seen & LOT_KEY_LOT_ID) ? "lot_id" :
 			!(seen & LOT_KEY_ISSUED_AT) ? "issued_at" :
@@ -702,6 +726,7 @@ plum_wallet_in(PG_FUNCTION_ARGS)
 		lot->lot_id = raw[i].lot_id;
 		lot->issued_at = raw[i].issued_at;
 		lot->expires_at = raw[i].expires_at;
+		lot->available_at = raw[i].has_available_at ? raw[i].available_at : raw[i].issued_at;
 		lot->amount = RawAmountToMinor(&raw[i].amount, (int) scale, i + 1, "amount");
 		lot->remaining = RawAmountToMinor(&raw[i].remaining, (int) scale, i + 1, "remaining");
 	}
@@ -732,6 +757,11 @@ plum_wallet_out(PG_FUNCTION_ARGS)
 		appendStringInfo(&buf, "{\"lot_id\": " INT64_FORMAT ", \"issued_at\": \"",
 						 lot->lot_id);
 		AppendIsoTimestamp(&buf, lot->issued_at);
+		if (lot->available_at != lot->issued_at)
+		{
+			appendStringInfoString(&buf, "\", \"available_at\": \"");
+			AppendIsoTimestamp(&buf, lot->available_at);
+		}
 		appendStringInfoString(&buf, "\", \"expires_at\": \"");
 		AppendIsoTimestamp(&buf, lot->expires_at);
 		appendStringInfoString(&buf, "\", \"amount\": \"");
@@ -757,7 +787,8 @@ plum_wallet_recv(PG_FUNCTION_ARGS)
 	int			i;
 
 	CheckWalletHeader(scale, flags, nlots);
-	if (nlots > (buf->len - buf->cursor) / PLUM_LOT_WIRE_SIZE)
+	if (nlots > (buf->len - buf->cursor) /
+		(flags == PLUM_WALLET_AVAILABLE ? PLUM_LOT_WIRE_SIZE_AVAILABLE : PLUM_LOT_WIRE_SIZE))
 		InvalidWallet(psprintf("The message is too short for %d lots.", nlots));
 
 	w = WalletNew(scale, nlots);
@@ -770,6 +801,8 @@ plum_wallet_recv(PG_FUNCTION_ARGS)
 		lot->expires_at = pq_getmsgint64(buf);
 		lot->amount = pq_getmsgint64(buf);
 		lot->remaining = pq_getmsgint64(buf);
+		lot->available_at = flags == PLUM_WALLET_AVAILABLE ?
+			pq_getmsgint64(buf) : lot->issued_at;
 	}
 	w->nlots = nlots;
 	WalletFinish(w);
@@ -784,11 +817,17 @@ plum_wallet_send(PG_FUNCTION_ARGS)
 {
 	PlumWallet *w = PG_GETARG_PLUMWALLET_P(0);
 	StringInfoData buf;
+	int			flags = 0;
 	int			i;
+
+	/* 0.1.0's wire form (flags 0, five int64 a lot) unless a lot is pending */
+	for (i = 0; i < w->nlots && flags == 0; i++)
+		if (w->lots[i].available_at != w->lots[i].issued_at)
+			flags = PLUM_WALLET_AVAILABLE;
 
 	pq_begintypsend(&buf);
 	pq_sendint16(&buf, w->scale);
-	pq_sendint16(&buf, w->flags);
+	pq_sendint16(&buf, flags);
 	pq_sendint32(&buf, w->nlots);
 	for (i = 0; i < w->nlots; i++)
 	{
@@ -799,6 +838,44 @@ plum_wallet_send(PG_FUNCTION_ARGS)
 		pq_sendint64(&buf, lot->expires_at);
 		pq_sendint64(&buf, lot->amount);
 		pq_sendint64(&buf, lot->remaining);
+		if (flags == PLUM_WALLET_AVAILABLE)
+			pq_sendint64(&buf, lot->available_at);
 	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/*
+ * A wallet stored in 0.1.0's layout (flags 0, 40-byte lots), widened to the
+ * current one with available_at = issued_at.  Anything else is refused.
+ */
+PlumWallet *
+PlumWalletUpgrade(PlumWallet *w)
+{
+	const PlumLotV1 *old;
+	PlumWallet *result;
+	int			nlots = w->nlots;
+	int			i;
+
+	if (w->flags != 0 || nlots < 0 || nlots > PLUM_WALLET_MAX_LOTS ||
+		VARSIZE(w) != offsetof(PlumWallet, lots) + sizeof(PlumLotV1) * nlots)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("plum.wallet value has an unknown layout"),
+				 errdetail("Flags are %d, %d lots in %u bytes.", w->flags, nlots,
+						   (unsigned) VARSIZE(w))));
+	old = (const PlumLotV1 *) w->lots;
+	result = WalletNew(w->scale, nlots);
+	for (i = 0; i < nlots; i++)
+	{
+		PlumLot    *lot = &result->lots[i];
+
+		lot->lot_id = old[i].lot_id;
+		lot->issued_at = old[i].issued_at;
+		lot->expires_at = old[i].expires_at;
+		lot->amount = old[i].amount;
+		lot->remaining = old[i].remaining;
+		lot->available_at = old[i].issued_at;
+	}
+	result->nlots = nlots;
+	return WalletFinish(result);
 }

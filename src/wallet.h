@@ -6,10 +6,18 @@
  * A wallet is an array of lots ordered for FIFO consumption: by issued_at,
  * then lot_id.  Amounts are int64 in the currency's minor units (scale
  * decimals).  Invariants of a stored wallet (checked by wallet_in/recv, CheckWallet()):
- *   - 0 <= scale <= PLUM_MAX_SCALE, flags == 0, nlots >= 0
+ *   - 0 <= scale <= PLUM_MAX_SCALE, flags == PLUM_WALLET_AVAILABLE, nlots >= 0
  *   - lots sorted by (issued_at, lot_id), lot_ids unique and > 0
- *   - 0 < remaining <= amount for every lot; issued_at < expires_at
- *   - no two lots share an expires_at (equal-expiry lots are merged)
+ *   - 0 < remaining <= amount for every lot;
+ *     issued_at <= available_at < expires_at
+ *   - no two lots share both expires_at and LotMergeKey (such lots are merged)
+ * A lot counts in no balance and no redemption before its available_at
+ * (pending points, 0.2.0) nor from its expires_at on, exactly to the instant.
+ *
+ * Stored layout: a wallet written by 0.1.0 has flags 0 and 40-byte lots
+ * without available_at (= issued_at); every wallet written since has the flag
+ * PLUM_WALLET_AVAILABLE and 48-byte lots.  DatumGetPlumWalletP() reads both
+ * (an old wallet is widened once, on read; a new one is used in place).
  * Functions that build a new wallet "on write" drop lots that are empty
  * (remaining 0) or expired (expires_at <= at) and merge equal-expiry lots;
  * the expired lots they drop are handed back to the caller so that the
@@ -35,20 +43,34 @@ typedef struct PlumLot
 	TimestampTz expires_at;		/* the lot stops counting at this instant */
 	int64		amount;			/* original amount, minor units */
 	int64		remaining;		/* what is left, minor units */
+	TimestampTz available_at;	/* the lot counts from this instant (pending before) */
 } PlumLot;
+
+/* a lot as 0.1.0 stored it (flags 0): available_at = issued_at */
+typedef struct PlumLotV1
+{
+	int64		lot_id;
+	TimestampTz issued_at;
+	TimestampTz expires_at;
+	int64		amount;
+	int64		remaining;
+} PlumLotV1;
+
+/* flags: the lots carry available_at (48-byte PlumLot) */
+#define PLUM_WALLET_AVAILABLE	0x0001
 
 typedef struct PlumWallet
 {
 	int32		vl_len_;		/* varlena header (do not touch directly) */
 	int16		scale;			/* decimals of the company's currency */
-	int16		flags;			/* reserved, always 0 */
+	int16		flags;			/* PLUM_WALLET_AVAILABLE (0 in 0.1.0's layout) */
 	int32		nlots;
 	int32		unused;			/* keeps lots[] 8-byte aligned; always 0 */
 	PlumLot		lots[FLEXIBLE_ARRAY_MEMBER];
 } PlumWallet;
 
 #define PLUM_WALLET_SIZE(n)	(offsetof(PlumWallet, lots) + sizeof(PlumLot) * (n))
-#define DatumGetPlumWalletP(X)	((PlumWallet *) PG_DETOAST_DATUM(X))
+#define DatumGetPlumWalletP(X)	PlumWalletFromDatum(X)
 #define PG_GETARG_PLUMWALLET_P(n) DatumGetPlumWalletP(PG_GETARG_DATUM(n))
 #define PG_RETURN_PLUMWALLET_P(x) PG_RETURN_POINTER(x)
 
@@ -88,6 +110,44 @@ WalletFinish(PlumWallet *w)
 	return w;
 }
 
+/* a wallet Datum, detoasted; a wallet in 0.1.0's layout is widened (wallet.c) */
+extern PlumWallet *PlumWalletUpgrade(PlumWallet *w);
+static inline PlumWallet *
+PlumWalletFromDatum(Datum d)
+{
+	PlumWallet *w = (PlumWallet *) PG_DETOAST_DATUM(d);
+
+	if (likely(w->flags == PLUM_WALLET_AVAILABLE))
+		return w;
+	return PlumWalletUpgrade(w);
+}
+
+/*
+ * Lots merge when they share expires_at and this key: lots available from
+ * their issue ("immediate", available_at = issued_at, every 0.1.0 lot) all
+ * share one key, so equal-expiry grants merge as before; a pending lot's key
+ * is its available_at, so it merges only with lots pending until the same
+ * instant.  Merging keeps the smallest issued_at and available_at.
+ */
+static inline int64
+LotMergeKey(const PlumLot *lot)
+{
+	return lot->available_at == lot->issued_at ? PG_INT64_MIN : lot->available_at;
+}
+
+static inline bool
+LotsMerge(const PlumLot *a, const PlumLot *b)
+{
+	return a->expires_at == b->expires_at && LotMergeKey(a) == LotMergeKey(b);
+}
+
+/* is the lot pending (not yet available) at at? */
+static inline bool
+LotPending(const PlumLot *lot, TimestampTz at)
+{
+	return lot->available_at > at;
+}
+
 /* room for n + extra lots, or an error (54000) when a wallet cannot hold that many (lots.c) */
 extern int	WalletCapacity(int n, int extra);
 
@@ -100,11 +160,22 @@ extern char *IsoTimestampCString(TimestampTz ts);
 /* an empty wallet of the given scale with room for nlots (nlots set to 0) */
 extern PlumWallet *WalletNew(int scale, int capacity);
 
-/* sum of remaining over lots with expires_at > at (the live balance) */
+/* sum of remaining over lots with available_at <= at < expires_at (the live balance) */
 extern int64 WalletLive(const PlumWallet *w, TimestampTz at);
 
 /* sum of remaining over all lots, expired or not */
 extern int64 WalletTotal(const PlumWallet *w);
+
+/* sum of remaining over lots still pending at at (available_at > at) */
+extern int64 WalletPending(const PlumWallet *w, TimestampTz at);
+
+/*
+ * Take back up to amount from the lot an award (issued_at, available_at,
+ * expires_at) went into, possibly merged since (LotsMerge).
+ * Returns the new wallet; *took is what was taken (0 when the lot is gone).
+ */
+extern PlumWallet *WalletTakeBack(const PlumWallet *w, const PlumLot *award, int64 amount,
+								  TimestampTz at, int64 *took);
 
 /* earliest expires_at > at among lots with remaining > 0; false if none */
 extern bool WalletNextExpiry(const PlumWallet *w, TimestampTz at,

@@ -82,8 +82,8 @@ plum_wallet_lots(PG_FUNCTION_ARGS)
 	for (i = 0; i < w->nlots; i++)
 	{
 		const PlumLot *lot = &w->lots[i];
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, false};
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
 
 		CHECK_FOR_INTERRUPTS();
 		values[0] = Int64GetDatum(lot->lot_id);
@@ -91,6 +91,7 @@ plum_wallet_lots(PG_FUNCTION_ARGS)
 		values[2] = TimestampTzGetDatum(lot->expires_at);
 		values[3] = NumericGetDatum(MinorToNumeric(lot->amount, w->scale));
 		values[4] = NumericGetDatum(MinorToNumeric(lot->remaining, w->scale));
+		values[5] = TimestampTzGetDatum(lot->available_at);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -105,7 +106,10 @@ plum_wallet_empty(PG_FUNCTION_ARGS)
 }
 
 PG_FUNCTION_INFO_V1(plum_wallet_add);
-/* SQL: plum.wallet_add(w, lot_id, issued_at, expires_at, amount, at) — a grant */
+/*
+ * SQL: plum.wallet_add(w, lot_id, issued_at, expires_at, amount, at
+ * [, available_at]) — a grant, pending until available_at when given
+ */
 Datum
 plum_wallet_add(PG_FUNCTION_ARGS)
 {
@@ -118,6 +122,7 @@ plum_wallet_add(PG_FUNCTION_ARGS)
 	lot.expires_at = PG_GETARG_TIMESTAMPTZ(3);
 	lot.amount = ArgMinor(fcinfo, 4, w->scale, "amount");
 	lot.remaining = lot.amount;
+	lot.available_at = PG_NARGS() > 6 ? PG_GETARG_TIMESTAMPTZ(6) : lot.issued_at;
 	CheckPositive(lot.amount, w->scale, "amount");
 
 	PG_RETURN_PLUMWALLET_P(WalletAdd(w, &lot, PG_GETARG_TIMESTAMPTZ(5), &expired));
@@ -200,4 +205,48 @@ plum_wallet_restore(PG_FUNCTION_ARGS)
 	result = WalletRestore(w, taken, already, amount,
 								 PG_GETARG_TIMESTAMPTZ(4), &restored, &expired);
 	return WalletRow(fcinfo, result, restored, expired);
+}
+
+PG_FUNCTION_INFO_V1(plum_wallet_pending);
+/* SQL: plum.wallet_pending(w, at) — points of lots not yet available at at */
+Datum
+plum_wallet_pending(PG_FUNCTION_ARGS)
+{
+	PlumWallet *w = PG_GETARG_PLUMWALLET_P(0);
+	TimestampTz at = PG_GETARG_TIMESTAMPTZ(1);
+
+	PG_RETURN_NUMERIC(MinorToNumeric(WalletPending(w, at), w->scale));
+}
+
+PG_FUNCTION_INFO_V1(plum_wallet_take_back);
+/*
+ * SQL: plum.wallet_take_back(w, issued_at, available_at, expires_at, amount,
+ * at, OUT wallet, OUT taken numeric) — up to amount taken back from the lot
+ * an award went into (still live or pending at at)
+ */
+Datum
+plum_wallet_take_back(PG_FUNCTION_ARGS)
+{
+	PlumWallet *w = PG_GETARG_PLUMWALLET_P(0);
+	int64		amount = ArgMinor(fcinfo, 4, w->scale, "amount");
+	int64		took;
+	PlumLot		award;
+	PlumWallet *result;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (amount < 0)
+		CheckPositive(amount, w->scale, "amount");
+	memset(&award, 0, sizeof(award));
+	award.issued_at = PG_GETARG_TIMESTAMPTZ(1);
+	award.available_at = PG_GETARG_TIMESTAMPTZ(2);
+	award.expires_at = PG_GETARG_TIMESTAMPTZ(3);
+	result = WalletTakeBack(w, &award, amount, PG_GETARG_TIMESTAMPTZ(5), &took);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	values[0] = PointerGetDatum(result);
+	values[1] = NumericGetDatum(MinorToNumeric(took, w->scale));
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }

@@ -191,7 +191,15 @@ ALTER TABLE plum_internal.journal DROP CONSTRAINT journal_kind_check;
 ALTER TABLE plum_internal.journal ADD CONSTRAINT journal_kind_check
 	CHECK (kind IN ('create', 'give', 'redeem', 'expire', 'restore',
 		'code_issue', 'code_redeem', 'code_cancel', 'code_expire',
-		'link_create', 'link_redeem', 'link_cancel', 'reserve', 'unreserve', 'code_refund'));
+		'link_create', 'link_redeem', 'link_cancel', 'reserve', 'unreserve', 'code_refund',
+		'takeback'));
+
+-- 9. Engagement (issue 10): earned points taken back by plum.reverse_event() are ledger rows of the
+-- new kind takeback (added to section 8's list above); the tier multiplier an award used is kept on
+-- its ledger row; each company has a tier window (rolling spend that decides tiers).
+ALTER TABLE plum_internal.journal ADD COLUMN multiplier numeric;
+ALTER TABLE plum_internal.company ADD COLUMN tier_window interval NOT NULL DEFAULT '1 year'
+	CHECK (tier_window > interval '0');
 
 -- Then the Makefile appends: every block of the area files marked "-- @new-in 0.2.0" (state new
 -- in 0.2.0: operators, casts, types, indexes), then the code part of every area file.

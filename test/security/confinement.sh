@@ -50,6 +50,7 @@ DECLARE
 	b_red bigint;
 	b_delivery bigint;
 	b_scheduled bigint;
+	b_rule bigint;
 BEGIN
 	PERFORM plum.create_points(a_boss, 1000), plum.create_points(b_boss, 5000);
 	PERFORM plum.give_points(a_boss, 'alice@a.test', 100);
@@ -65,12 +66,14 @@ BEGIN
 	b_delivery := plum.distribute(b_boss, 'email', 'bob@b.test', 'Code {{code}}', codes => ARRAY[b_code]);
 	b_scheduled := plum.distribute(b_boss, 'email', 'bob@b.test', 'You got {{amount}}', points => 5,
 		send_at => '2026-02-01 00:00:00+00');
+	b_rule := plum.add_earning_rule(b_boss, 'B rule', 'purchase', points => 1);
+	PERFORM plum.record_event(b, 'bob@b.test', 'purchase', 'sec', 10);
 	PERFORM plum.grant_company('plum_sec_company_a', a);
 	PERFORM plum.grant_admin('plum_sec_admin_a', a_boss);
 	INSERT INTO public.ids VALUES ('a', a), ('b', b), ('a_boss', a_boss), ('b_boss', b_boss), ('b_codes', b_codes),
 		('b_links', b_links), ('b_points', b_points), ('b_item', b_item), ('b_code', b_code::text),
 		('b_code2', b_code2::text), ('b_link', b_link), ('b_redemption', b_red), ('b_delivery', b_delivery),
-		('b_scheduled', b_scheduled);
+		('b_scheduled', b_scheduled), ('b_rule', b_rule);
 END $$;
 
 -- B's rows, as one checksum
@@ -86,7 +89,9 @@ CREATE FUNCTION public.b_checksum() RETURNS text LANGUAGE sql AS $$
 		(SELECT string_agg(i::text, ',' ORDER BY item_id) FROM plum_internal.item i WHERE company_id = b.v),
 		(SELECT string_agg(r::text, ',' ORDER BY rule_id) FROM plum_internal.curation r
 			JOIN plum_internal.campaign k USING (campaign_id) WHERE k.company_id = b.v),
-		(SELECT string_agg(d::text, ',' ORDER BY delivery_id) FROM plum_internal.delivery d WHERE company_id = b.v)))
+		(SELECT string_agg(d::text, ',' ORDER BY delivery_id) FROM plum_internal.delivery d WHERE company_id = b.v),
+		(SELECT string_agg(e::text, ',' ORDER BY event_id) FROM plum_internal.event e WHERE company_id = b.v),
+		(SELECT string_agg(r::text, ',' ORDER BY rule_id) FROM plum_internal.earning_rule r WHERE company_id = b.v)))
 	FROM (SELECT value::bigint AS v FROM public.ids WHERE name = 'b') AS b $$;
 
 -- An argument of B's for a parameter, by its name and type (NULL: leave the parameter out)
@@ -96,19 +101,26 @@ DECLARE
 	v text;
 	id text;
 BEGIN
+	-- a rule must pay something, a purchase needs an amount: these defaults are filled in
+	IF (fn = 'add_earning_rule' AND name = 'points') OR (fn = 'record_event' AND name = 'amount') THEN
+		RETURN format('%I => 10::numeric', name);
+	END IF;
 	SELECT i.value INTO id FROM public.ids i WHERE i.name = CASE b_argument.name
 		WHEN 'company_id' THEN 'b' WHEN 'admin_id' THEN 'b_boss' WHEN 'by_admin' THEN 'b_boss'
 		WHEN 'campaign_id' THEN 'b_codes' WHEN 'item_id' THEN 'b_item' WHEN 'redemption_id' THEN 'b_redemption'
 		WHEN 'delivery_id' THEN 'b_delivery' WHEN 'delivery_ids' THEN 'b_delivery'
 		WHEN 'code' THEN 'b_code' WHEN 'codes' THEN 'b_code' WHEN 'token' THEN 'b_link' WHEN 'link' THEN 'b_link'
-		WHEN 'links' THEN 'b_link' ELSE NULL END;
+		WHEN 'links' THEN 'b_link' WHEN 'rule_id' THEN 'b_rule' ELSE NULL END;
 	IF id IS NOT NULL THEN
 		v := CASE WHEN type::text LIKE '%[]' THEN format('ARRAY[%L]::%s', id, type) ELSE format('%L::%s', id, type) END;
 	ELSIF has_default THEN
 		RETURN NULL;
 	ELSE
 		v := CASE
-			WHEN name IN ('recipient', 'email') THEN quote_literal('bob@b.test')
+			WHEN name IN ('recipient', 'email', 'referrer', 'referee') THEN quote_literal('bob@b.test')
+			WHEN name = 'event' THEN quote_literal('purchase')
+			WHEN name = 'event_ref' THEN quote_literal('sec')
+			WHEN type = 'timestamptz'::regtype THEN quote_literal('2026-01-01 00:00+00')
 			WHEN name = 'recipients' THEN 'ARRAY[''bob@b.test'']'
 			WHEN name IN ('destination') THEN quote_literal('bob@b.test')
 			WHEN name IN ('destinations') THEN 'ARRAY[''bob@b.test'']'

@@ -335,3 +335,44 @@ COPY big TO '/tmp/plum_wallet_regress.bin' (FORMAT binary);
 CREATE TEMP TABLE big2 (LIKE big);
 COPY big2 FROM '/tmp/plum_wallet_regress.bin' (FORMAT binary);
 SELECT big.w::text = big2.w::text AS same FROM big, big2;
+
+--
+-- pending lots (0.2.0): available_at
+--
+-- a wallet in the 0.1.0 text form (no available_at) still reads, and prints the same text
+SELECT w::text = '{"scale": 2, "lots": [{"lot_id": 1, "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z", "amount": "10.00", "remaining": "10.00"}]}' AS same_text,
+       (SELECT available_at FROM plum_internal.wallet_lots(w)) AS available_at
+FROM (SELECT '{"scale": 2, "lots": [{"lot_id": 1, "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z", "amount": "10.00", "remaining": "10.00"}]}'::plum.wallet AS w) x;
+-- a wallet without pending lots is sent in 0.1.0's binary form (flags 0, five int64 a lot)
+SELECT encode(plum_internal.wallet_send('{"scale": 2, "lots": [{"lot_id": 1, "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z", "amount": "10.00", "remaining": "10.00"}]}'::plum.wallet), 'hex') AS wire;
+-- a lot pending until March: it counts nowhere before that instant, exactly
+CREATE TEMP TABLE pw AS SELECT plum_internal.wallet_add(
+	plum_internal.wallet_add(plum_internal.wallet_empty(2), 1, '2026-01-01 00:00+00', '2027-01-01 00:00+00', 10, '2026-01-01 00:00+00'),
+	2, '2026-01-15 00:00+00', '2027-03-01 00:00+00', 7, '2026-01-15 00:00+00', '2026-03-01 00:00+00') AS w;
+SELECT w::text FROM pw;
+SELECT encode(plum_internal.wallet_send(w), 'hex') AS wire FROM pw;
+SELECT at, plum_internal.wallet_balance(w, at) AS balance, plum_internal.wallet_pending(w, at) AS pending
+FROM pw, unnest(ARRAY['2026-02-01 00:00+00', '2026-02-28 23:59:59.999999+00', '2026-03-01 00:00+00']::timestamptz[]) AS at;
+-- FIFO by issue time skips the pending lot: redeeming 12 before March is short, 12 in March takes lot 1 then lot 2
+SELECT pg_temp.err($$SELECT plum_internal.wallet_consume(w, 12, '2026-02-01 00:00+00') FROM pw$$) AS before_march;
+SELECT c.taken::text FROM pw, plum_internal.wallet_consume(pw.w, 12, '2026-03-01 00:00+00') AS c;
+-- a lot issued later but already available is consumed while the earlier lot is pending
+SELECT c.taken::text, c.wallet::text
+FROM pw, plum_internal.wallet_consume(plum_internal.wallet_add(pw.w, 3, '2026-01-20 00:00+00', '2027-01-20 00:00+00', 5, '2026-01-20 00:00+00'), 15, '2026-02-01 00:00+00') AS c;
+-- lots merge only when expiry and availability are equal: same expiry, pending vs immediate stay apart
+SELECT count(*) AS lots FROM pw, plum_internal.wallet_lots(plum_internal.wallet_add(pw.w, 4, '2026-02-01 00:00+00', '2027-03-01 00:00+00', 1, '2026-02-01 00:00+00'));
+SELECT l.lot_id, l.amount, l.available_at FROM pw, plum_internal.wallet_lots(plum_internal.wallet_add(pw.w, 5, '2026-02-01 00:00+00', '2027-03-01 00:00+00', 1, '2026-02-01 00:00+00', '2026-03-01 00:00+00')) AS l;
+-- bad availability: before the issue, at or after the expiry
+SELECT pg_temp.err($$SELECT plum_internal.wallet_add(plum_internal.wallet_empty(2), 9, '2026-02-01 00:00+00', '2027-02-01 00:00+00', 1, '2026-02-01 00:00+00', '2026-01-01 00:00+00')$$) AS before_issue;
+SELECT pg_temp.err($$SELECT plum_internal.wallet_add(plum_internal.wallet_empty(2), 9, '2026-02-01 00:00+00', '2027-02-01 00:00+00', 1, '2026-02-01 00:00+00', '2027-02-01 00:00+00')$$) AS at_expiry;
+SELECT pg_temp.err($$SELECT '{"scale": 2, "lots": [{"lot_id": 1, "issued_at": "2026-01-01T00:00:00Z", "available_at": "2025-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z", "amount": "10.00", "remaining": "10.00"}]}'::plum.wallet$$) AS text_before_issue;
+-- text and binary round trips keep available_at
+SELECT w::text::plum.wallet::text = w::text AS text_round_trip FROM pw;
+CREATE TEMP TABLE pw2 (LIKE pw);
+COPY pw TO '/tmp/plum_wallet_regress_pending.bin' (FORMAT binary);
+COPY pw2 FROM '/tmp/plum_wallet_regress_pending.bin' (FORMAT binary);
+SELECT pw.w::text = pw2.w::text AS binary_round_trip FROM pw, pw2;
+-- taking back an award: from its own lot (pending or live), never more than the lot holds
+SELECT t.taken, t.wallet::text FROM pw, plum_internal.wallet_take_back(pw.w, '2026-01-15 00:00+00', '2026-03-01 00:00+00', '2027-03-01 00:00+00', 5, '2026-02-01 00:00+00') AS t;
+SELECT t.taken FROM pw, plum_internal.wallet_take_back(pw.w, '2026-01-15 00:00+00', '2026-03-01 00:00+00', '2027-03-01 00:00+00', 50, '2026-02-01 00:00+00') AS t;
+SELECT t.taken FROM pw, plum_internal.wallet_take_back(pw.w, '2026-06-01 00:00+00', '2026-06-01 00:00+00', '2027-06-01 00:00+00', 5, '2026-07-01 00:00+00') AS t;
