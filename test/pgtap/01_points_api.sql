@@ -3,8 +3,8 @@ BEGIN;
 SELECT plan(73);
 
 -- functions, exactly as SPEC names them
-SELECT has_function('plum', 'create_company', ARRAY['text', 'text', 'interval', 'numeric[]', 'numeric']);
-SELECT function_returns('plum', 'create_company', ARRAY['text', 'text', 'interval', 'numeric[]', 'numeric'], 'bigint');
+SELECT has_function('plum', 'create_company', ARRAY['text', 'text', 'interval', 'numeric[]', 'numeric', 'interval']);
+SELECT function_returns('plum', 'create_company', ARRAY['text', 'text', 'interval', 'numeric[]', 'numeric', 'interval'], 'bigint');
 SELECT has_function('plum', 'add_admin', ARRAY['bigint', 'plum.recipient', 'text', 'numeric']);
 SELECT function_returns('plum', 'add_admin', ARRAY['bigint', 'plum.recipient', 'text', 'numeric'], 'bigint');
 SELECT has_function('plum', 'set_threshold', ARRAY['bigint', 'bigint', 'numeric']);
@@ -32,8 +32,8 @@ SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'plum.redeem_points(bigin
 	ARRAY['company_id', 'recipient', 'amount', 'reference', 'idempotency_key'], 'redeem_points argument names');
 SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'plum.give_points(bigint, plum.recipient, numeric, text, text)'::regprocedure),
 	ARRAY['admin_id', 'recipient', 'amount', 'note', 'idempotency_key'], 'give_points argument names');
-SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'plum.create_company(text, text, interval, numeric[], numeric)'::regprocedure),
-	ARRAY['name', 'base_currency', 'points_validity', 'code_denominations', 'max_grant'], 'create_company argument names');
+SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'plum.create_company(text, text, interval, numeric[], numeric, interval)'::regprocedure),
+	ARRAY['name', 'base_currency', 'points_validity', 'code_denominations', 'max_grant', 'tier_window'], 'create_company argument names');
 
 -- types
 SELECT has_type('plum', 'recipient', 'type plum.recipient');
@@ -49,7 +49,7 @@ SELECT has_column('plum', 'wallets', 'recipient', 'wallets.recipient');
 SELECT has_column('plum', 'wallets', 'balance', 'wallets.balance');
 SELECT has_column('plum', 'wallets', 'next_expiry', 'wallets.next_expiry');
 SELECT has_view('plum', 'point_lots', 'view plum.point_lots');
-SELECT columns_are('plum', 'point_lots', ARRAY['company_id', 'recipient', 'lot_id', 'issued_at', 'expires_at', 'amount', 'remaining']);
+SELECT columns_are('plum', 'point_lots', ARRAY['company_id', 'recipient', 'lot_id', 'issued_at', 'expires_at', 'amount', 'remaining', 'available_at']);
 SELECT has_view('plum', 'ledger', 'view plum.ledger');
 SELECT has_column('plum', 'ledger', 'entry_id', 'ledger.entry_id');
 SELECT has_column('plum', 'ledger', 'company_id', 'ledger.company_id');
