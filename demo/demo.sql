@@ -1,6 +1,7 @@
 -- demo/demo.sql — a year of plum in one company (points), then gift codes, reward links and the
--- outbox in January, a storefront (vouchers, checkout, refunds) in February, then the reports a DBA
--- reads.
+-- outbox in January, a storefront (vouchers, checkout, refunds) in February, a shop's loyalty
+-- programme (points earned by events: rules, caps, pending points, referrals, tiers, badges), then
+-- the reports a DBA reads.
 --
 -- Run by demo/run in the database plum_demo, as a superuser (it moves plum's
 -- clock with plum.now).  Everything goes through plum's SQL API; the demo's
@@ -446,7 +447,201 @@ SELECT count(*) AS problems FROM plum.verify(:company) WHERE check_name LIKE 'or
 
 -- ---------------------------------------------------------------------------
 \echo
-\echo '== 12. The ledger by kind, what is owed (plum.ledger.delta), and conservation'
+\echo '== 12. A loyalty programme: Demo Shop''s members earn points from their own events over 2025'
+-- A second company, a shop, runs its loyalty programme through plum's engagement functions for
+-- the year 2025 (its own clock, independent of Demo Co's): purchases earn 10% (gift cards
+-- excluded), a review earns 2 points after a 14-day return window, a share on social media 5
+-- points (at most 15 a month: the cap clips), a referral pays both sides at the friend's first
+-- purchase, Silver (from 500 of spend in the last year) multiplies purchase points by 1.5 and
+-- Gold (2000) by 2, a badge for three reviews, returned orders take their points back.
+SET plum.now = '2025-01-01 09:00:00+00';
+SELECT plum.create_company(format('Demo Shop (%s)', to_char(clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS')), 'USD',
+                           tier_window => interval '1 year') AS shop \gset
+SELECT plum.add_admin(:shop, 'owner@shop.demo.plum.test', 'super_admin', 10000000) AS shop_owner \gset
+SELECT plum.add_admin(:shop, 'loyalty@shop.demo.plum.test', 'admin', 10000000) AS shop_mkt \gset
+SELECT plum.create_points(:shop_mkt, 100000) AS loyalty_pool \gset
+SELECT plum.add_earning_rule(:shop_mkt, 'ten percent of purchases', 'purchase', percent => 10,
+                             exclude_categories => '{gift_card}') AS rule_purchase \gset
+SELECT plum.add_earning_rule(:shop_mkt, 'review', 'review', points => 2, pending => interval '14 days') AS rule_review \gset
+SELECT plum.add_earning_rule(:shop_mkt, 'social share', 'social', points => 5,
+                             cap => 15, cap_period => interval '30 days') AS rule_social \gset
+SELECT plum.add_earning_rule(:shop_mkt, 'referrer bonus', 'referral', points => 20) AS rule_referral \gset
+SELECT plum.add_earning_rule(:shop_mkt, 'welcome bonus', 'referred', points => 10) AS rule_referred \gset
+SELECT plum.add_tier(:shop_mkt, 'Silver', 500, 1.5) AS tier_silver \gset
+SELECT plum.add_tier(:shop_mkt, 'Gold', 2000, 2) AS tier_gold \gset
+SELECT plum.add_badge(:shop_mkt, 'Reviewer', 'review', 3, points => 5) AS badge_reviewer \gset
+SELECT plum.add_badge(:shop_mkt, 'Big spender', 'purchase', 10, min_amount => 1000, points => 25) AS badge_big \gset
+\echo 'shop ':shop': rules, tiers and badges:'
+SELECT name, event, points, percent, exclude_categories, pending, cap, cap_period
+FROM plum_internal.earning_rule WHERE company_id = :shop ORDER BY rule_id;
+SELECT name, min_spend, multiplier FROM plum_internal.tier WHERE company_id = :shop ORDER BY min_spend;
+
+-- members: about one in ten of the demo's recipients (20 .. 300); the last quarter join during the
+-- year as friends referred by an early member, with that member's referral code
+SELECT greatest(20, least(:recipients / 10, 300)) AS members \gset
+CREATE TABLE plum_demo_play.shoppers AS
+SELECT n, format('shopper%s@shop.demo.plum.test', n)::plum.recipient AS r,
+       CASE WHEN n > :members * 3 / 4 THEN 1 + n % 11 ELSE 0 END AS joins,      -- month joined (0 = January)
+       CASE WHEN n > :members * 3 / 4 THEN n - :members / 2 END AS referred_by
+FROM generate_series(1, :members) AS n;
+
+-- One month of the shop, every event at its own instant, in time order:
+--   purchases (1..3 a month; one shopper in ten buys big; one order in four has a gift card line),
+--   reviews two days after some purchases, social shares (four a month for some: the cap clips
+--   the fourth), friends referred on their joining day (first purchase qualifies the referral),
+--   one order in 25 returned ten days later (reverse_event), a 50-point reward redeemed at the end
+--   of the month by some who can afford it.
+CREATE FUNCTION plum_demo_play.shop_month(p_shop bigint, p_mkt bigint, p_month integer)
+	RETURNS text
+	LANGUAGE plpgsql
+	AS $$
+DECLARE
+	v_start timestamptz := timestamptz '2025-01-01 00:00:00+00' + make_interval(months => p_month);
+	v_purchases integer := 0;
+	v_spend numeric := 0;
+	v_earned numeric := 0;
+	v_clipped numeric := 0;
+	v_reviews integer := 0;
+	v_referred integer := 0;
+	v_returned numeric := 0;
+	v_redeemed numeric := 0;
+	v_amt numeric;
+	rec record;
+	res record;
+BEGIN
+	IF (SELECT pool FROM plum.admins WHERE admin_id = p_mkt) < 50000 THEN
+		PERFORM set_config('plum.now', (v_start + interval '6 hours')::text, false);
+		PERFORM plum.create_points(p_mkt, 100000);
+	END IF;
+	FOR rec IN
+		WITH buys AS (
+			SELECT s.n, s.r, k, v_start + make_interval(days => 1 + (s.n * 7 + k * 11 + p_month * 3) % 26, hours => 9 + (s.n + k) % 10,
+					mins => (s.n * 13 + k) % 60) AS t,
+				round((10 + (s.n * 37 + p_month * 13 + k * 71) % 60 + ((s.n + k) % 100) / 100.0)
+					* CASE WHEN s.n % 10 = 1 THEN 4 ELSE 1 END, 2) AS amount,
+				format('SHOP-%s-%s-%s', p_month + 1, s.n, k) AS ref
+			FROM plum_demo_play.shoppers s, generate_series(1, 1 + (s.n + p_month) % 3) AS k
+			WHERE s.joins <= p_month)
+		SELECT 1 AS o, 'join' AS kind, s.r, v_start + interval '10 hours' AS t, NULL::numeric AS amount, NULL::text AS ref,
+			(SELECT f.r FROM plum_demo_play.shoppers f WHERE f.n = s.referred_by) AS referrer
+		FROM plum_demo_play.shoppers s WHERE s.joins = p_month AND s.joins > 0
+		UNION ALL
+		SELECT 2, 'purchase', b.r, b.t, b.amount, b.ref, NULL FROM buys b
+		UNION ALL
+		SELECT 3, 'review', b.r, b.t + interval '2 days', NULL, 'REVIEW-' || b.ref, NULL FROM buys b WHERE (b.n + b.k + p_month) % 3 = 0
+		UNION ALL
+		SELECT 4, 'return', b.r, b.t + interval '10 days', NULL, b.ref, NULL FROM buys b
+			WHERE (b.n * 3 + b.k + p_month) % 25 = 0 AND b.t < v_start + interval '16 days'
+		UNION ALL
+		SELECT 5, 'social', s.r, v_start + make_interval(days => 2 + j * 6, hours => 20), NULL,
+			format('SHARE-%s-%s-%s', p_month + 1, s.n, j), NULL
+		FROM plum_demo_play.shoppers s, generate_series(1, 4) AS j WHERE s.n % 7 = 0 AND s.joins <= p_month
+		UNION ALL
+		SELECT 6, 'redeem', s.r, v_start + interval '27 days 18 hours' + make_interval(mins => s.n), NULL, NULL, NULL
+		FROM plum_demo_play.shoppers s WHERE s.n % 5 = 0 AND s.joins <= p_month
+		ORDER BY 4, 1, 3
+	LOOP
+		PERFORM set_config('plum.now', rec.t::text, false);
+		CASE rec.kind
+		WHEN 'join' THEN
+			PERFORM plum.refer(p_shop, plum.referral_code(p_shop, rec.referrer), rec.r);
+			v_referred := v_referred + 1;
+		WHEN 'purchase' THEN
+			-- one order in four also buys a gift card of 25 (its line earns nothing)
+			v_amt := rec.amount + CASE WHEN hashtext(rec.ref) % 4 = 0 THEN 25 ELSE 0 END;
+			FOR res IN SELECT * FROM plum.record_event(p_shop, rec.r, 'purchase', rec.ref, v_amt,
+					CASE WHEN v_amt > rec.amount THEN
+						jsonb_build_array(jsonb_build_object('sku', 'GOODS', 'category', 'goods', 'amount', rec.amount),
+						                  jsonb_build_object('sku', 'GC25', 'category', 'gift_card', 'amount', 25)) END) LOOP
+				v_earned := v_earned + res.awarded;
+			END LOOP;
+			v_purchases := v_purchases + 1;
+			v_spend := v_spend + v_amt;
+		WHEN 'review' THEN
+			FOR res IN SELECT * FROM plum.record_event(p_shop, rec.r, 'review', rec.ref) LOOP
+				v_earned := v_earned + res.awarded;
+			END LOOP;
+			v_reviews := v_reviews + 1;
+		WHEN 'social' THEN
+			FOR res IN SELECT * FROM plum.record_event(p_shop, rec.r, 'social', rec.ref, attrs => '{"network": "instagram"}') LOOP
+				v_earned := v_earned + res.awarded;
+				v_clipped := v_clipped + res.desired - res.awarded;
+			END LOOP;
+		WHEN 'return' THEN
+			v_returned := v_returned + plum.reverse_event(p_shop, 'purchase', rec.ref);
+		WHEN 'redeem' THEN
+			IF plum.points_balance(p_shop, rec.r) >= 50 THEN
+				PERFORM plum.redeem_points(p_shop, rec.r, 50, format('COUPON-%s-%s', p_month + 1, rec.r));
+				v_redeemed := v_redeemed + 50;
+			END IF;
+		END CASE;
+	END LOOP;
+	RETURN format('%s | %9s | %10s | %8s | %7s | %7s | %5s | %8s | %8s', to_char(v_start, 'YYYY-MM'), v_purchases,
+		to_char(v_spend, 'FM9999990.00'), to_char(v_earned, 'FM999990.00'), v_reviews, to_char(v_clipped, 'FM9990.00'),
+		v_referred, to_char(v_returned, 'FM99990.00'), to_char(v_redeemed, 'FM99990'));
+END
+$$;
+
+\echo 'month   | purchases |      spend |   earned | reviews | clipped | refer | returned | redeemed'
+SELECT plum_demo_play.shop_month(:shop, :shop_mkt, m) AS " " FROM generate_series(0, 11) AS m \g (tuples_only=on)
+
+\echo '   a return inside its window: a purchase on Dec 20 and its review, reversed on Dec 28'
+SET plum.now = '2025-12-20 12:00:00+00';
+SELECT rule_id, desired, awarded, available_at FROM plum.record_event(:shop, 'shopper1@shop.demo.plum.test', 'purchase', 'SHOP-XMAS-1', 120.00);
+SELECT rule_id, desired, awarded, available_at FROM plum.record_event(:shop, 'shopper1@shop.demo.plum.test', 'review', 'REVIEW-SHOP-XMAS-1');
+\echo '   a webhook delivering the same order twice earns once (the first result again):'
+SELECT rule_id, desired, awarded FROM plum.record_event(:shop, 'shopper1@shop.demo.plum.test', 'purchase', 'SHOP-XMAS-1', 120.00);
+SET plum.now = '2025-12-28 12:00:00+00';
+SELECT plum.reverse_event(:shop, 'purchase', 'SHOP-XMAS-1') AS order_points_back,
+       plum.reverse_event(:shop, 'review', 'REVIEW-SHOP-XMAS-1') AS pending_review_points_back;
+-- the marketer reads the reports on the last day of the year
+SET plum.now = '2025-12-31 23:00:00+00';
+
+\echo '   the top 10 members by spend (plum.members): tier from the rolling year''s spend, never stale'
+SELECT recipient, tier, spend, balance, pending, earned, redeemed, first_seen::date, last_event_at::date
+FROM plum.members WHERE company_id = :shop ORDER BY spend DESC, recipient::text LIMIT 10;
+\echo '   members by tier'
+SELECT coalesce(tier, '(none)') AS tier, count(*) AS members, sum(spend) AS spend, sum(earned) AS earned
+FROM plum.members WHERE company_id = :shop GROUP BY tier ORDER BY min(spend);
+\echo '   tiers climbed over the year: member_tier() at the end of each quarter (computed from the events as of then)'
+CREATE FUNCTION plum_demo_play.tier_at(p_shop bigint, p_who plum.recipient, p_at timestamptz) RETURNS text
+	LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM set_config('plum.now', p_at::text, true);
+	RETURN coalesce(plum.member_tier(p_shop, p_who), '-');
+END
+$$;
+SELECT m.recipient, plum_demo_play.tier_at(:shop, m.recipient, '2025-03-31 23:00+00') AS "Q1",
+       plum_demo_play.tier_at(:shop, m.recipient, '2025-06-30 23:00+00') AS "Q2",
+       plum_demo_play.tier_at(:shop, m.recipient, '2025-09-30 23:00+00') AS "Q3",
+       plum_demo_play.tier_at(:shop, m.recipient, '2025-12-31 23:00+00') AS "Q4"
+FROM plum.members m WHERE m.company_id = :shop AND m.recipient IN ('shopper1@shop.demo.plum.test', 'shopper2@shop.demo.plum.test',
+	'shopper23@shop.demo.plum.test') ORDER BY m.recipient::text;
+SET plum.now = '2025-12-31 23:00:00+00';
+\echo '   purchase points with the tier multiplier kept on the ledger (plum.ledger.multiplier)'
+SELECT multiplier, count(*) AS awards, sum(amount) AS points
+FROM plum.ledger WHERE company_id = :shop AND kind = 'give' AND multiplier IS NOT NULL GROUP BY multiplier ORDER BY multiplier;
+\echo '   referrals (plum.referrals), qualified at the friend''s first purchase'
+SELECT referrer, referee, referred_at::date, qualified_at::date, referrer_awarded, referee_awarded, state
+FROM plum.referrals WHERE company_id = :shop ORDER BY referral_id LIMIT 10;
+SELECT state, count(*) FROM plum.referrals WHERE company_id = :shop GROUP BY state ORDER BY state;
+\echo '   the capped social rule: desired against awarded (the cap clips, never exceeded)'
+SELECT count(*) AS shares, sum(a.desired) AS desired, sum(a.awarded) AS awarded, count(*) FILTER (WHERE a.awarded < a.desired) AS clipped
+FROM plum_internal.award a WHERE a.rule_id = :rule_social;
+\echo '   leaderboard: points earned in 2025, net of returns (standard competition ranking)'
+SELECT * FROM plum.leaderboard(:shop, '2025-01-01', '2026-01-01', 10);
+\echo '   badges (plum.member_badges)'
+SELECT badge, count(*) AS members, min(awarded_at)::date AS first FROM plum.member_badges WHERE company_id = :shop GROUP BY badge ORDER BY badge;
+SELECT recipient, badge, awarded_at FROM plum.member_badges WHERE company_id = :shop ORDER BY awarded_at, recipient::text LIMIT 5;
+\echo '   the shop''s books: earned points come from the loyalty pool'
+SELECT count(*) AS problems FROM plum.verify(:shop);
+
+-- back to Demo Co's clock for the reports that follow
+SET plum.now = '2026-02-01 17:00:00+00';
+
+-- ---------------------------------------------------------------------------
+\echo
+\echo '== 13. The ledger by kind, what is owed (plum.ledger.delta), and conservation'
 SELECT kind, count(*) AS entries, sum(amount) AS amount
 FROM plum.ledger WHERE company_id = :company
 GROUP BY kind ORDER BY array_position(ARRAY['create', 'give', 'redeem', 'restore', 'expire'], kind), kind;
@@ -481,7 +676,7 @@ FROM l, w;
 
 -- ---------------------------------------------------------------------------
 \echo
-\echo '== 13. SELECT * FROM plum.verify()'
+\echo '== 14. SELECT * FROM plum.verify()'
 SELECT count(*) = 0 AS consistent FROM plum.verify() \gset
 \if :consistent
 \echo 'verify(): consistent'

@@ -199,7 +199,7 @@ CREATE VIEW plum.ledger WITH (security_barrier) AS
 			ELSE 'link' END AS holder,
 		CASE WHEN j.kind IN ('create', 'unreserve', 'give', 'restore', 'code_issue', 'code_refund', 'link_create')
 			THEN round(j.amount, c.scale) ELSE -round(j.amount, c.scale) END AS delta,
-		plum_internal.mask_code(j.code::text) AS code_masked
+		plum_internal.mask_code(j.code::text) AS code_masked, j.multiplier
 	FROM plum_internal.journal j JOIN plum_internal.company c USING (company_id)
 	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[])) AND (SELECT plum_internal.caller_sees_secrets())
 	UNION ALL
@@ -213,14 +213,14 @@ CREATE VIEW plum.ledger WITH (security_barrier) AS
 			ELSE 'link' END AS holder,
 		CASE WHEN j.kind IN ('create', 'unreserve', 'give', 'restore', 'code_issue', 'code_refund', 'link_create')
 			THEN round(j.amount, c.scale) ELSE -round(j.amount, c.scale) END AS delta,
-		plum_internal.mask_code(j.code::text) AS code_masked
+		plum_internal.mask_code(j.code::text) AS code_masked, j.multiplier
 	FROM plum_internal.journal j JOIN plum_internal.company c USING (company_id)
 	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[])) AND NOT (SELECT plum_internal.caller_sees_secrets());
 COMMENT ON VIEW plum.ledger IS 'The append-only ledger: every movement of value, one row each. A role confined to companies sees only theirs; codes and link tokens are shown in full only to plum_admin members (see code, token, code_masked).';
 COMMENT ON COLUMN plum.ledger.entry_id IS 'Entry id (a grant''s is its lot id; a redemption''s is its redemption id).';
 COMMENT ON COLUMN plum.ledger.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.ledger.at IS 'When (plum clock).';
-COMMENT ON COLUMN plum.ledger.kind IS 'create, give, redeem, expire, restore; code_issue, code_redeem, code_cancel, code_expire, code_refund; link_create, link_redeem, link_cancel; reserve, unreserve (scheduled points grants).';
+COMMENT ON COLUMN plum.ledger.kind IS 'create, give, redeem, expire, restore; code_issue, code_redeem, code_cancel, code_expire, code_refund; link_create, link_redeem, link_cancel; reserve, unreserve (scheduled points grants); takeback (points of a reversed event back to the rule admin''s pool).';
 COMMENT ON COLUMN plum.ledger.amount IS 'The value moved.';
 COMMENT ON COLUMN plum.ledger.admin_id IS 'The admin whose pool was used.';
 COMMENT ON COLUMN plum.ledger.recipient IS 'The recipient whose wallet changed.';
@@ -236,8 +236,9 @@ COMMENT ON COLUMN plum.ledger.code IS 'The code of a code movement; NULL for rol
 COMMENT ON COLUMN plum.ledger.token IS 'The link of a link movement; masked for roles that are not plum_admin members: an ellipsis and its last 4 characters (…wXyZ).';
 COMMENT ON COLUMN plum.ledger.code_masked IS 'The code of a code movement, masked for everyone: its last group of four and its check symbol (****-****-2BCD-S).';
 COMMENT ON COLUMN plum.ledger.balance_after IS 'A code''s balance after the movement.';
-COMMENT ON COLUMN plum.ledger.holder IS 'Whose value the row moves: pool (create, reserve, unreserve: an admin''s undistributed pool), wallet (give, redeem, expire, restore: the recipient''s points), codes (code_issue, code_redeem, code_cancel, code_expire, code_refund), link (link_create, link_redeem, link_cancel).';
-COMMENT ON COLUMN plum.ledger.delta IS 'The movement''s signed effect on the holder it names: + for create, unreserve, give, restore, code_issue, code_refund, link_create; - for reserve, redeem, expire, code_redeem, code_cancel, code_expire, link_redeem, link_cancel. Points owed to recipients = sum(delta) WHERE holder = ''wallet'' (expired lots count until the sweep records them); code balances outstanding = sum(delta) WHERE holder = ''codes''; open links = sum(delta) WHERE holder = ''link''. A give or code_issue row also takes its amount from the admin''s pool, which is not a row of its own: see plum.admins.pool.';
+COMMENT ON COLUMN plum.ledger.holder IS 'Whose value the row moves: pool (create, reserve, unreserve: an admin''s undistributed pool), wallet (give, redeem, expire, restore, takeback: the recipient''s points), codes (code_issue, code_redeem, code_cancel, code_expire, code_refund), link (link_create, link_redeem, link_cancel).';
+COMMENT ON COLUMN plum.ledger.delta IS 'The movement''s signed effect on the holder it names: + for create, unreserve, give, restore, code_issue, code_refund, link_create; - for reserve, redeem, expire, takeback, code_redeem, code_cancel, code_expire, link_redeem, link_cancel. Points owed to recipients = sum(delta) WHERE holder = ''wallet'' (expired lots count until the sweep records them); code balances outstanding = sum(delta) WHERE holder = ''codes''; open links = sum(delta) WHERE holder = ''link''. A give or code_issue row also takes its amount from the admin''s pool, which is not a row of its own: see plum.admins.pool.';
+COMMENT ON COLUMN plum.ledger.multiplier IS 'The tier multiplier an earned award of a purchase event used (give rows of plum.record_event(); NULL on every other row).';
 COMMENT ON COLUMN plum.ledger.lots IS 'Lot portions taken, restored or expired (a plum.wallet; cast to text for JSON).';
 
 REVOKE EXECUTE ON FUNCTION

@@ -643,12 +643,21 @@ WalletSplitExpired(const PlumWallet *w, TimestampTz at,
 	return WalletFinish(live);
 }
 
-/* Take back up to amount from the lot an award went into */
+/*
+ * Take back up to amount from the lot an award went into.  The lot may hold
+ * other grants merged into it (equal expiry and availability): their
+ * original amounts (the lot's amount less this award's) are never taken, so
+ * the award's part is what remains beyond them (what was spent from the
+ * merged lot is counted against the award first).  The award then leaves the
+ * lot's original amount whole, so that the next award of the same lot
+ * (another rule of one event) is measured against the grants still in it.
+ */
 PlumWallet *
 WalletTakeBack(const PlumWallet *w, const PlumLot *award, int64 amount,
 			   TimestampTz at, int64 *took)
 {
 	PlumWallet *result = WalletNew(w->scale, w->nlots);
+	bool		found = false;
 	int			i;
 
 	*took = 0;
@@ -659,12 +668,16 @@ WalletTakeBack(const PlumWallet *w, const PlumLot *award, int64 amount,
 		CHECK_FOR_INTERRUPTS();
 		if (lot.remaining <= 0)
 			continue;
-		if (*took == 0 && amount > 0 && LotsMerge(&lot, award) && lot.expires_at > at)
+		if (!found && amount > 0 && LotsMerge(&lot, award) && lot.expires_at > at)
 		{
-			*took = Min(amount, lot.remaining);
+			int64		others = lot.amount > amount ? MoneySub(lot.amount, amount, w->scale) : 0;
+			int64		share = lot.remaining > others ? MoneySub(lot.remaining, others, w->scale) : 0;
+
+			found = true;
+			*took = Min(amount, share);
 			lot.remaining = MoneySub(lot.remaining, *took, w->scale);
-			/* the lot's original amount shrinks with what is taken back */
-			lot.amount = MoneySub(lot.amount, *took, w->scale);
+			/* the award leaves the lot's original amount, taken back or spent */
+			lot.amount = others;
 			if (lot.amount < lot.remaining)
 				lot.amount = lot.remaining;
 		}

@@ -171,7 +171,9 @@ extern int64 WalletPending(const PlumWallet *w, TimestampTz at);
 
 /*
  * Take back up to amount from the lot an award (issued_at, available_at,
- * expires_at) went into, possibly merged since (LotsMerge).
+ * expires_at) went into, possibly merged since (LotsMerge): never the part
+ * of other grants merged into it (the lot's amount less amount); what was
+ * spent from a merged lot counts against the award first.
  * Returns the new wallet; *took is what was taken (0 when the lot is gone).
  */
 extern PlumWallet *WalletTakeBack(const PlumWallet *w, const PlumLot *award, int64 amount,
