@@ -109,7 +109,7 @@ BEGIN
 		WHEN 'company_id' THEN 'b' WHEN 'admin_id' THEN 'b_boss' WHEN 'by_admin' THEN 'b_boss'
 		WHEN 'campaign_id' THEN 'b_codes' WHEN 'item_id' THEN 'b_item' WHEN 'redemption_id' THEN 'b_redemption'
 		WHEN 'delivery_id' THEN 'b_delivery' WHEN 'delivery_ids' THEN 'b_delivery'
-		WHEN 'code' THEN 'b_code' WHEN 'codes' THEN 'b_code' WHEN 'token' THEN 'b_link' WHEN 'link' THEN 'b_link'
+		WHEN 'code' THEN CASE WHEN fn = 'create_voucher' THEN NULL ELSE 'b_code' END WHEN 'codes' THEN 'b_code' WHEN 'token' THEN 'b_link' WHEN 'link' THEN 'b_link'
 		WHEN 'links' THEN 'b_link' WHEN 'rule_id' THEN 'b_rule' ELSE NULL END;
 	IF id IS NOT NULL THEN
 		v := CASE WHEN type::text LIKE '%[]' THEN format('ARRAY[%L]::%s', id, type) ELSE format('%L::%s', id, type) END;
@@ -126,6 +126,8 @@ BEGIN
 			WHEN name IN ('destinations') THEN 'ARRAY[''bob@b.test'']'
 			WHEN name = 'member' THEN quote_literal('plum_sec_company_a')
 			WHEN name = 'kind' AND fn = 'create_voucher' THEN quote_literal('amount')
+			-- a voucher code is [A-Za-z0-9-]; a gift code's check symbol may be one of *~$=U
+			WHEN name = 'code' AND fn = 'create_voucher' THEN quote_literal('SEC-VOUCHER')
 			WHEN name = 'kind' THEN quote_literal('gift_card')
 			WHEN name = 'cart' THEN quote_literal('{"lines": [{"sku": "A1", "category": "food", "amount": 10}]}')
 			WHEN name = 'order_ref' THEN quote_literal('sec-order')
