@@ -128,7 +128,7 @@ BEGIN
 		v_sql := format('SELECT array_agg(NULL::jsonb) FROM %s AS r', v_call);
 	ELSIF v_proc.prorettype = 'record'::regtype OR 't' = ANY (v_proc.proargmodes) OR 'o' = ANY (v_proc.proargmodes)
 		OR (SELECT t.typtype = 'c' FROM pg_type t WHERE t.oid = v_proc.prorettype) THEN
-		v_sql := format('SELECT array_agg(to_jsonb(r)) FROM %s AS r', v_call);
+		v_sql := format('SELECT array_agg(to_jsonb(r)) FROM (SELECT * FROM %s) AS r', v_call);
 	ELSE
 		v_sql := format('SELECT array_agg(to_jsonb(r.v::text)) FROM %s AS r(v)', v_call);
 	END IF;
@@ -203,6 +203,8 @@ CREATE FUNCTION plum.shard_catalog() RETURNS SETOF jsonb
 		'columns', (SELECT string_agg(format('%I %s', p.proargnames[n], format_type(p.proallargtypes[n], NULL)), ', ' ORDER BY n)
 			FROM generate_series(1, array_length(p.proargmodes, 1)) n WHERE p.proargmodes[n] IN ('t', 'o', 'b')),
 		'volatility', p.provolatile, 'strict', p.proisstrict,
+		'language', (SELECT l.lanname FROM pg_language l WHERE l.oid = p.prolang),
+		'symbol', CASE WHEN p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'c') THEN p.prosrc END,
 		'comment', obj_description(p.oid, 'pg_proc'),
 		'public', p.proacl IS NULL OR EXISTS (SELECT FROM aclexplode(p.proacl) x WHERE x.grantee = 0),
 		'grants', (SELECT jsonb_agg(DISTINCT x.grantee::regrole::text)
