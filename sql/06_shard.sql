@@ -101,9 +101,10 @@ DECLARE
 	v_detail text;
 	v_hint text;
 BEGIN
+	-- the proxy maps shard numbers to partitions as number & (partitions - 1): so must we
 	IF shard_call.shard >= 0
-		AND shard_call.shard IS DISTINCT FROM (SELECT c.shard FROM plum_internal.shard_config c)
-		AND NOT (shard_call.shard = 0 AND NOT EXISTS (SELECT FROM plum_internal.shard_config)) THEN
+		AND shard_call.shard & (coalesce((SELECT c.shards FROM plum_internal.shard_config c), 1) - 1)
+			IS DISTINCT FROM coalesce((SELECT c.shard FROM plum_internal.shard_config c), 0) THEN
 		RETURN QUERY SELECT NULL::jsonb, 'F0000'::text, 'the proxy routed a call to the wrong shard'::text,
 			format('This database is shard %s; the call was for shard %s.',
 				coalesce((SELECT c.shard::text FROM plum_internal.shard_config c), 'none'), shard_call.shard),

@@ -108,7 +108,7 @@ BEGIN
 	PERFORM plum_internal.raise('08006',
 		CASE WHEN shard IS NULL THEN 'a shard is unreachable'
 			ELSE format('shard p%s is unreachable', shard & (greatest(plum_internal.shard_count(), 1) - 1)) END,
-		format('PL/Proxy: %s (SQLSTATE %s)', message, state),
+		format('PL/Proxy: %s', rtrim(message, E'\n ')),
 		'Only the companies of that shard are affected. Retry later with the same idempotency_key: a call in flight when the shard failed may or may not have committed there.');
 END
 $$;
