@@ -83,6 +83,17 @@ COMMENT ON FUNCTION plum.configure_shard(integer, integer) IS
 	'Make this database shard number shard of shards (a power of two, at most 16), before any data (superuser): every id it hands out is shard modulo 16, every code carries the shard in its 4 high bits and every link token in its first symbol, so plum_proxy routes calls from their arguments. Never called: a single server, nothing changes.';
 REVOKE EXECUTE ON FUNCTION plum.configure_shard(integer, integer) FROM PUBLIC;
 
+-- This database's shard, for the proxy and for people (no row on a single server).  SECURITY
+-- DEFINER: plum.shard_call() runs as its caller, who may not read plum_internal.
+CREATE FUNCTION plum.shard_config() RETURNS TABLE(shard integer, shards integer)
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT c.shard, c.shards FROM plum_internal.shard_config c $$;
+COMMENT ON FUNCTION plum.shard_config() IS
+	'This database''s shard number and the number of shards, as set by plum.configure_shard(); no row on a single server. Through the proxy: one row per shard.';
+REVOKE EXECUTE ON FUNCTION plum.shard_config() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION plum.shard_config() TO plum_reader;
+
 -- Run one function of schema plum for the proxy: its rows as jsonb (a scalar as its text), or
 -- one row with the refusal's SQLSTATE, message, detail and hint.  Runs as the caller (the
 -- proxy connects as the same role), so it grants nothing the caller could not call directly.
@@ -103,11 +114,11 @@ DECLARE
 BEGIN
 	-- the proxy maps shard numbers to partitions as number & (partitions - 1): so must we
 	IF shard_call.shard >= 0
-		AND shard_call.shard & (coalesce((SELECT c.shards FROM plum_internal.shard_config c), 1) - 1)
-			IS DISTINCT FROM coalesce((SELECT c.shard FROM plum_internal.shard_config c), 0) THEN
+		AND shard_call.shard & (coalesce((SELECT c.shards FROM plum.shard_config() c), 1) - 1)
+			IS DISTINCT FROM coalesce((SELECT c.shard FROM plum.shard_config() c), 0) THEN
 		RETURN QUERY SELECT NULL::jsonb, 'F0000'::text, 'the proxy routed a call to the wrong shard'::text,
 			format('This database is shard %s; the call was for shard %s.',
-				coalesce((SELECT c.shard::text FROM plum_internal.shard_config c), 'none'), shard_call.shard),
+				coalesce((SELECT c.shard::text FROM plum.shard_config() c), 'none'), shard_call.shard),
 			'The option p<N> of the proxy''s server plum_shards must name the database configured as shard N.'::text;
 		RETURN;
 	END IF;
@@ -159,7 +170,8 @@ CREATE FUNCTION plum.shard_view(shard integer, view text, clock text) RETURNS SE
 	AS $$
 BEGIN
 	IF NOT EXISTS (SELECT FROM pg_class c WHERE c.relnamespace = 'plum'::regnamespace AND c.relkind = 'v' AND c.relname = view) THEN
-		PERFORM plum_internal.raise('42P01', 'no such plum view on this shard', format('plum.%s does not exist.', view));
+		RAISE EXCEPTION USING ERRCODE = '42P01', MESSAGE = 'no such plum view on this shard',
+			DETAIL = format('plum.%s does not exist.', view);
 	END IF;
 	IF clock IS NOT NULL AND clock <> '' THEN
 		PERFORM set_config('plum.now', clock, true);

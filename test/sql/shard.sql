@@ -65,6 +65,21 @@ SELECT (strpos('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
 SELECT plum.redeem_link(:'token', :item) % 16 AS link_redemption_shard;
 SELECT count(*) AS problems FROM plum.verify();
 
+-- what the proxy calls: a plum function's rows as jsonb, a refusal as data (as plum_app too)
+SELECT * FROM plum.shard_config();
+SELECT * FROM plum.shard_call(3, 'plum.points_balance(bigint,plum.recipient)', ARRAY[:'acme', 'a@acme.test'], NULL);
+SET ROLE plum_app;
+SELECT * FROM plum.shard_call(3, 'plum.redeem_points(bigint,plum.recipient,numeric,text,text)', ARRAY[:'acme', 'a@acme.test', '1000', NULL, NULL], NULL);
+SELECT * FROM plum.shard_call(7, 'plum.points_balance(bigint,plum.recipient)', ARRAY[:'acme', 'a@acme.test'], NULL);
+SELECT * FROM plum.shard_call(1, 'plum.points_balance(bigint,plum.recipient)', ARRAY[:'acme', 'a@acme.test'], NULL);
+SELECT * FROM plum.shard_call(3, 'plum.configure_shard(integer,integer)', ARRAY['1', '4'], NULL);
+SELECT * FROM plum.shard_call(3, 'pg_catalog.now()', '{}', NULL);
+SELECT v.j->>'name' AS name FROM plum.shard_view(3, 'companies', NULL) AS v(j) ORDER BY 1;
+SELECT pg_temp.try('SELECT plum.shard_view(3, ''journal'', NULL)') AS not_a_view;
+RESET ROLE;
+SELECT count(*) > 40 AS functions, count(*) FILTER (WHERE c->>'kind' = 'view') > 10 AS views
+	FROM plum.shard_catalog() c WHERE c->>'kind' <> 'type';
+
 -- shard 0 counts from 16; its codes keep 13 symbols
 DROP TABLE c;
 DROP EXTENSION plum;
