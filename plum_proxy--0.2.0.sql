@@ -921,6 +921,9 @@ BEGIN
 				END;
 				EXIT WHEN v_route IS NOT NULL;
 			END LOOP;
+			IF v_types[1] = 'regrole' THEN
+				v_route := NULL;		-- grants and revocations: on every shard, so a role is confined everywhere
+			END IF;
 			v_gather := (d->>'retset')::boolean OR v_route IS NULL;
 			IF v_route IS NULL AND d->>'name' = 'create_company' THEN
 				v_route := 'plum_internal.next_shard()';

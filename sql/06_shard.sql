@@ -83,6 +83,14 @@ COMMENT ON FUNCTION plum.configure_shard(integer, integer) IS
 	'Make this database shard number shard of shards (a power of two, at most 16), before any data (superuser): every id it hands out is shard modulo 16, every code carries the shard in its 4 high bits and every link token in its first symbol, so plum_proxy routes calls from their arguments. Never called: a single server, nothing changes.';
 REVOKE EXECUTE ON FUNCTION plum.configure_shard(integer, integer) FROM PUBLIC;
 
+-- Is id one of another shard's (a configured shard only)?  Grants through the proxy reach every
+-- shard, so that a role confined on one shard is confined on all of them.
+CREATE FUNCTION plum_internal.elsewhere(id bigint) RETURNS boolean
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$ SELECT coalesce((SELECT (id & 15) <> c.shard FROM plum_internal.shard_config c), false) $$;
+COMMENT ON FUNCTION plum_internal.elsewhere(bigint) IS 'Internal: true when this database is a configured shard and id carries another shard''s number (plum.grant_company and plum.grant_admin accept such ids as is).';
+
 -- This database's shard, for the proxy and for people (no row on a single server).  SECURITY
 -- DEFINER: plum.shard_call() runs as its caller, who may not read plum_internal.
 CREATE FUNCTION plum.shard_config() RETURNS TABLE(shard integer, shards integer)

@@ -80,6 +80,19 @@ RESET ROLE;
 SELECT count(*) > 40 AS functions, count(*) FILTER (WHERE c->>'kind' = 'view') > 10 AS views
 	FROM plum.shard_catalog() c WHERE c->>'kind' <> 'type';
 
+-- grants through the proxy reach every shard: another shard's company or admin is granted as is
+-- (the role is then confined here, to nothing here); this shard's unknown ids are refused
+CREATE ROLE plum_shard_test_role IN ROLE plum_app;
+SELECT pg_temp.try('SELECT plum.grant_company(''plum_shard_test_role'', 17)') AS other_shard_company,
+	pg_temp.try('SELECT plum.grant_admin(''plum_shard_test_role'', 33)') AS other_shard_admin,
+	pg_temp.try('SELECT plum.grant_company(''plum_shard_test_role'', 99)') AS unknown_here;
+SET ROLE plum_shard_test_role;
+SELECT pg_temp.try(format('SELECT plum.points_balance(%s, ''a@acme.test'')', :acme)) AS confined;
+SELECT count(*) AS wallets_seen FROM plum.wallets;
+RESET ROLE;
+SELECT plum.revoke_company('plum_shard_test_role', 17), plum.revoke_admin('plum_shard_test_role', 33);
+DROP ROLE plum_shard_test_role;
+
 -- shard 0 counts from 16; its codes keep 13 symbols
 DROP TABLE c;
 DROP EXTENSION plum;
