@@ -107,65 +107,8 @@ GRANT EXECUTE ON FUNCTION plum.shard_config() TO plum_reader;
 -- proxy connects as the same role), so it grants nothing the caller could not call directly.
 CREATE FUNCTION plum.shard_call(shard integer, fn text, args text[], clock text)
 	RETURNS TABLE(result jsonb, state text, message text, detail text, hint text)
-	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	v_proc pg_proc;
-	v_call text;
-	v_sql text;
-	v_rows jsonb[];
-	v_state text;
-	v_message text;
-	v_detail text;
-	v_hint text;
-BEGIN
-	-- the proxy maps shard numbers to partitions as number & (partitions - 1): so must we
-	IF shard_call.shard >= 0
-		AND shard_call.shard & (coalesce((SELECT c.shards FROM plum.shard_config() c), 1) - 1)
-			IS DISTINCT FROM coalesce((SELECT c.shard FROM plum.shard_config() c), 0) THEN
-		RETURN QUERY SELECT NULL::jsonb, 'F0000'::text, 'the proxy routed a call to the wrong shard'::text,
-			format('This database is shard %s; the call was for shard %s.',
-				coalesce((SELECT c.shard::text FROM plum.shard_config() c), 'none'), shard_call.shard),
-			'The option p<N> of the proxy''s server plum_shards must name the database configured as shard N.'::text;
-		RETURN;
-	END IF;
-	SELECT p.* INTO v_proc FROM pg_proc p
-		WHERE p.oid = to_regprocedure(fn) AND p.pronamespace = 'plum'::regnamespace
-			AND p.proname NOT IN ('configure_shard', 'shard_call', 'shard_view', 'shard_catalog');
-	IF NOT FOUND THEN
-		RETURN QUERY SELECT NULL::jsonb, '42883'::text, 'no such plum function on this shard'::text,
-			format('%s does not exist in schema plum of this shard.', fn),
-			'The shard runs another plum version than the proxy was built from: ALTER EXTENSION plum UPDATE on every shard, then re-create plum_proxy.'::text;
-		RETURN;
-	END IF;
-	SELECT format('plum.%I(%s)', v_proc.proname, string_agg(
-			CASE WHEN v_proc.provariadic <> 0 AND i = v_proc.pronargs THEN 'VARIADIC ' ELSE '' END
-			|| format('$1[%s]::%s', i, format_type(v_proc.proargtypes[i - 1], NULL)), ', ' ORDER BY i))
-		INTO v_call FROM generate_series(1, v_proc.pronargs) i;
-	v_call := coalesce(v_call, format('plum.%I()', v_proc.proname));
-	IF v_proc.prorettype = 'void'::regtype THEN
-		v_sql := format('SELECT array_agg(NULL::jsonb) FROM %s AS r', v_call);
-	ELSIF v_proc.prorettype = 'record'::regtype OR 't' = ANY (v_proc.proargmodes) OR 'o' = ANY (v_proc.proargmodes)
-		OR (SELECT t.typtype = 'c' FROM pg_type t WHERE t.oid = v_proc.prorettype) THEN
-		v_sql := format('SELECT array_agg(to_jsonb(r)) FROM (SELECT * FROM %s) AS r', v_call);
-	ELSE
-		v_sql := format('SELECT array_agg(to_jsonb(r.v::text)) FROM %s AS r(v)', v_call);
-	END IF;
-	BEGIN
-		IF clock IS NOT NULL AND clock <> '' THEN
-			PERFORM set_config('plum.now', clock, true);
-		END IF;
-		EXECUTE v_sql INTO v_rows USING args;
-	EXCEPTION WHEN OTHERS THEN
-		GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
-			v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
-		RETURN QUERY SELECT NULL::jsonb, v_state, v_message, nullif(v_detail, ''), nullif(v_hint, '');
-		RETURN;
-	END;
-	RETURN QUERY SELECT u.r, NULL::text, NULL::text, NULL::text, NULL::text FROM unnest(v_rows) AS u(r);
-END
-$$;
+	LANGUAGE C VOLATILE
+	AS 'MODULE_PATHNAME', 'plum_shard_call';
 COMMENT ON FUNCTION plum.shard_call(integer, text, text[], text) IS
 	'For plum_proxy: run the plum function fn (a signature, e.g. plum.points_balance(bigint,plum.recipient)) with args as text, as the caller, plum.now set to clock when given; returns its rows as jsonb, or one row with the refusal (state, message, detail, hint). Refuses a call routed to the wrong shard (F0000).';
 REVOKE EXECUTE ON FUNCTION plum.shard_call(integer, text, text[], text) FROM PUBLIC;
