@@ -55,7 +55,14 @@ BEGIN
 	SELECT * INTO v_config FROM plum_internal.shard_config;
 	IF FOUND THEN
 		IF v_config.shard = configure_shard.shard AND v_config.shards = configure_shard.shards THEN
-			RETURN;		-- the same call again changes nothing
+			-- the same call again: the sequences' stride again (after a restore), their values kept
+			FOR v_seq IN
+				SELECT c.oid::regclass FROM pg_class c
+				WHERE c.relnamespace = 'plum_internal'::regnamespace AND c.relkind = 'S' ORDER BY c.relname
+			LOOP
+				EXECUTE format('ALTER SEQUENCE %s INCREMENT BY 16 MINVALUE 1', v_seq);
+			END LOOP;
+			RETURN;
 		END IF;
 		PERFORM plum_internal.raise('55000', 'this database is configured as a shard already',
 			format('It is shard %s of %s.', v_config.shard, v_config.shards),
