@@ -342,3 +342,139 @@ plum_shard_call(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+/*
+ * plum_internal.px_call(shard, fn, args, gather) on the proxy (plum_proxy):
+ * call plum.shard_call() on the shard through PL/Proxy (on every shard when
+ * shard is NULL and gather, else on shard 0), with this session's plum.now;
+ * return the rows' jsonb; raise the first refusal with its own SQLSTATE,
+ * message, detail and hint; turn a shard that cannot be reached (PL/Proxy's
+ * connection errors, a shard shut down or crashed) into 08006 with a hint.
+ */
+static SPIPlanPtr px_plans[2];
+
+PG_FUNCTION_INFO_V1(plum_px_call);
+Datum
+plum_px_call(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		all = PG_ARGISNULL(0) && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+	int32		shard = PG_ARGISNULL(0) ? (all ? -1 : 0) : PG_GETARG_INT32(0);
+	const char *clock = GetConfigOption("plum.now", true, false);
+	MemoryContext callcxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	Datum		params[4];
+	char		nulls[4] = {' ', PG_ARGISNULL(1) ? 'n' : ' ', PG_ARGISNULL(2) ? 'n' : ' ', ' '};
+	ErrorData  *volatile failure = NULL;
+	int			refusal = -1;
+
+	/* SETOF jsonb: the caller's expected descriptor (px_call is called in FROM) */
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	params[0] = Int32GetDatum(shard);
+	params[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	params[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	if (clock != NULL && clock[0] != '\0')
+		params[3] = CStringGetTextDatum(clock);
+	else
+		nulls[3] = 'n';
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (px_plans[all] == NULL)
+	{
+		Oid			types[4] = {INT4OID, TEXTOID, TEXTARRAYOID, TEXTOID};
+		SPIPlanPtr	plan = SPI_prepare(all ?
+									   "SELECT result, state, message, detail, hint FROM plum_internal.remote_all($1, $2, $3, $4)" :
+									   "SELECT result, state, message, detail, hint FROM plum_internal.remote_call($1, $2, $3, $4)",
+									   4, types);
+
+		if (plan == NULL)
+			elog(ERROR, "plum: could not plan the PL/Proxy call: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		px_plans[all] = plan;
+	}
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(callcxt);
+	PG_TRY();
+	{
+		if (SPI_execute_plan(px_plans[all], params, nulls, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "plum: the PL/Proxy call failed");
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(callcxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(callcxt);
+		failure = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(callcxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_END_TRY();
+
+	if (failure != NULL)
+	{
+		int			class = ERRCODE_TO_CATEGORY(failure->sqlerrcode);
+
+		if (class == ERRCODE_CONNECTION_EXCEPTION || class == ERRCODE_INTERNAL_ERROR ||
+			class == ERRCODE_OPERATOR_INTERVENTION || class == ERRCODE_SYSTEM_ERROR ||
+			class == ERRCODE_INSUFFICIENT_RESOURCES)
+		{
+			char	   *which = NULL;
+
+			if (!all && SPI_execute("SELECT plum_internal.shard_count()", true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+			{
+				bool		n;
+				Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &n);
+				int			count = n ? 1 : Max(DatumGetInt32(d), 1);
+
+				which = psprintf("shard p%d is unreachable", shard & (count - 1));
+			}
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg_internal("%s", which ? which : "a shard is unreachable"),
+					 errdetail_internal("PL/Proxy: %s", failure->message),
+					 errhint("Only the companies of that shard are affected. Retry later with the same idempotency_key: a call in flight when the shard failed may or may not have committed there.")));
+		}
+		ReThrowError(failure);
+	}
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		bool		n;
+		Datum		d;
+
+		(void) SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &n);
+		if (!n)
+		{
+			if (refusal < 0)
+				refusal = (int) i;
+			continue;
+		}
+		d = SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &n);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &d, &n);
+	}
+	if (refusal >= 0)
+	{
+		HeapTuple	row = SPI_tuptable->vals[refusal];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *state = SPI_getvalue(row, desc, 2);
+		char	   *message = SPI_getvalue(row, desc, 3);
+		char	   *detail = SPI_getvalue(row, desc, 4);
+		char	   *hint = SPI_getvalue(row, desc, 5);
+
+		if (strlen(state) != 5)
+			state = "XX000";
+		ereport(ERROR,
+				(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
+				 errmsg_internal("%s", message ? message : "refused by the shard"),
+				 detail ? errdetail_internal("%s", detail) : 0,
+				 hint ? errhint("%s", hint) : 0));
+	}
+	SPI_finish();
+	return (Datum) 0;
+}

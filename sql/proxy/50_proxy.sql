@@ -117,45 +117,8 @@ COMMENT ON FUNCTION plum_internal.unreachable(integer, text, text) IS 'Raise 080
 -- Call a plum function on its shard (shard NULL: on every shard when gather, else on shard 0,
 -- where the missing argument is refused as on one server); its rows as jsonb.
 CREATE FUNCTION plum_internal.px_call(shard integer, fn text, args text[], gather boolean) RETURNS SETOF jsonb
-	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	v_clock text := nullif(current_setting('plum.now', true), '');
-	v_rows jsonb[] := '{}';
-	v_error text[];
-	r record;
-	v_state text;
-	v_message text;
-BEGIN
-	BEGIN
-		FOR r IN SELECT * FROM plum_internal.remote_call(coalesce(shard, 0), fn, args, v_clock)
-			WHERE shard IS NOT NULL OR NOT gather
-			UNION ALL
-			SELECT * FROM plum_internal.remote_all(-1, fn, args, v_clock)
-			WHERE shard IS NULL AND gather
-		LOOP
-			IF r.state IS NOT NULL THEN
-				IF v_error IS NULL THEN
-					v_error := ARRAY[r.state, r.message, r.detail, r.hint];
-				END IF;
-			ELSE
-				v_rows := v_rows || r.result;
-			END IF;
-		END LOOP;
-	EXCEPTION WHEN OTHERS THEN
-		GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
-		IF v_state ~ '^(08|XX|57|58|53)' THEN
-			PERFORM plum_internal.unreachable(shard, v_state, v_message);
-		END IF;
-		RAISE;
-	END;
-	IF v_error IS NOT NULL THEN
-		PERFORM plum_internal.raise(v_error[1], v_error[2], v_error[3], v_error[4]);
-	END IF;
-	RETURN QUERY SELECT u.r FROM unnest(v_rows) AS u(r);
-END
-$$;
+	LANGUAGE C VOLATILE
+	AS 'MODULE_PATHNAME', 'plum_px_call';
 COMMENT ON FUNCTION plum_internal.px_call(integer, text, text[], boolean) IS
 	'Run the plum function fn (its signature) with args on shard (NULL: every shard when gather, else shard 0), with this session''s plum.now; returns its rows as jsonb; raises a refusal with its own SQLSTATE, message, detail and hint, and 08006 for a shard that cannot be reached.';
 
