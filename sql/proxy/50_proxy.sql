@@ -225,20 +225,31 @@ BEGIN
 				INTO v_args FROM generate_series(1, coalesce(array_length(v_types, 1), 0)) n;
 			v_call := format('plum_internal.px_call(%s, %L, %s, %s) AS j', coalesce(v_route, 'NULL'), d->>'signature', v_args, CASE WHEN v_gather THEN 'true' ELSE 'false' END);
 			v_body := CASE d->>'shape'
-				WHEN 'void' THEN format('SELECT count(*) FROM %s', v_call)
-				WHEN 'record' THEN format('SELECT x.* FROM %s, jsonb_to_record(j) AS x(%s)', v_call, d->>'columns')
-				WHEN 'composite' THEN format('SELECT x.* FROM %s, jsonb_populate_record(NULL::%s, j) AS x', v_call, d->>'rettype')
+				WHEN 'void' THEN format('SELECT FROM %s', v_call)
+				WHEN 'record' THEN format('SELECT x.* FROM %s, pg_catalog.jsonb_to_record(j) AS x(%s)', v_call, d->>'columns')
+				WHEN 'composite' THEN format('SELECT x.* FROM %s, pg_catalog.jsonb_populate_record(NULL::%s, j) AS x', v_call, d->>'rettype')
 				ELSE CASE WHEN v_gather AND NOT (d->>'retset')::boolean AND d->>'rettype' IN ('numeric', 'integer', 'bigint')
-					THEN format('SELECT coalesce(sum((j #>> ''{}'')::%s), 0)::%s FROM %s', d->>'rettype', d->>'rettype', v_call)
-					ELSE format('SELECT (j #>> ''{}'')::%s FROM %s', d->>'rettype', v_call) END
+					THEN format('SELECT coalesce(pg_catalog.sum((j OPERATOR(pg_catalog.#>>) ''{}'')::%s), 0)::%s FROM %s', d->>'rettype', d->>'rettype', v_call)
+					ELSE format('SELECT (j OPERATOR(pg_catalog.#>>) ''{}'')::%s FROM %s', d->>'rettype', v_call) END
 			END;
-			IF d->>'shape' = 'void' THEN
-				v_body := format('SELECT FROM (%s) AS done', v_body);
-			END IF;
-			EXECUTE format('CREATE FUNCTION plum.%I(%s) RETURNS %s LANGUAGE sql %s %s SET search_path = pg_catalog, pg_temp AS %L',
+			-- PL/pgSQL keeps its plan across calls (a SQL function would plan its query at every
+			-- call); every name in the body is qualified, and it runs as the caller
+			v_body := CASE
+				-- an argument named like a result column (verify's company_id): PL/pgSQL refuses it
+				WHEN EXISTS (SELECT FROM unnest(v_names) AS u(n)
+					WHERE n <> '' AND (', ' || coalesce(d->>'columns', '')) LIKE '%, ' || quote_ident(n) || ' %') THEN NULL
+				WHEN d->>'shape' = 'void' THEN format('BEGIN PERFORM FROM (%s) AS done; END', v_body)
+				WHEN (d->>'retset')::boolean THEN format('BEGIN RETURN QUERY %s; END', v_body)
+				WHEN d->>'shape' = 'scalar' THEN format('BEGIN RETURN (%s LIMIT 1); END', v_body)
+			END;
+			EXECUTE format('CREATE FUNCTION plum.%I(%s) RETURNS %s LANGUAGE %s %s %s AS %L',
 				d->>'name', d->>'arguments', d->>'result',
+				CASE WHEN v_body IS NULL THEN 'sql' ELSE 'plpgsql' END,
 				CASE d->>'volatility' WHEN 'v' THEN 'VOLATILE' ELSE 'STABLE' END,
-				CASE WHEN (d->>'strict')::boolean THEN 'STRICT' ELSE '' END, v_body);
+				CASE WHEN (d->>'strict')::boolean THEN 'STRICT' ELSE '' END,
+				coalesce(v_body, CASE d->>'shape'
+					WHEN 'record' THEN format('SELECT x.* FROM %s, jsonb_to_record(j) AS x(%s)', v_call, d->>'columns')
+					ELSE format('SELECT x.* FROM %s, jsonb_populate_record(NULL::%s, j) AS x', v_call, d->>'rettype') END));
 		END IF;
 		EXECUTE format('COMMENT ON FUNCTION %s IS %L', d->>'signature', d->>'comment');
 		IF NOT (d->>'public')::boolean THEN
