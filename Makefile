@@ -1,10 +1,10 @@
 # plum: PGXS build (see README.md)
-EXTENSION    = plum
+EXTENSION    = plum plum_proxy
 EXTVERSION   = 0.2.0
 MODULE_big   = plum
 OBJS         = src/plum.o src/guc.o src/spi_plans.o src/money.o src/recipient.o src/code.o src/chain.o \
                src/lots.o src/wallet.o src/wallet_sql.o src/points.o src/codes.o src/links.o src/qr.o src/compat.o \
-               src/identity.o src/errors.o
+               src/identity.o src/errors.o src/shard.o
 
 # The install script is assembled from one file per area, in name order; the upgrade script
 # from 0.1.0 is sql/upgrade/0.1.0--0.2.0.sql (state dropped and moved), then every block of state
@@ -12,7 +12,7 @@ OBJS         = src/plum.o src/guc.o src/spi_plans.o src/money.o src/recipient.o 
 # area file, then sql/upgrade/0.1.0--0.2.0.post.sql if there is one (data backfills that need the
 # new code). plum--0.1.0.sql is the released 0.1.0 script,
 # kept as shipped.
-DATA_built   = plum--$(EXTVERSION).sql plum--0.1.0--$(EXTVERSION).sql
+DATA_built   = plum--$(EXTVERSION).sql plum--0.1.0--$(EXTVERSION).sql plum_proxy--$(EXTVERSION).sql
 DATA         = plum--0.1.0.sql
 SQL_SOURCES  = $(sort $(wildcard $(srcdir)/sql/*.sql))
 
@@ -35,6 +35,14 @@ PGXS        := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 plum--$(EXTVERSION).sql: $(SQL_SOURCES)
+	cat $^ > $@
+
+# plum_proxy (SPEC, "Scale-out"): its head, plum's own type files (the proxy reads and writes
+# plum's types with plum's C code), then the routing and the generator that builds schema plum
+# from a shard's catalog at CREATE EXTENSION time (see sql/proxy/)
+PROXY_SOURCES = $(srcdir)/sql/proxy/00_head.sql $(srcdir)/sql/10_recipient.sql $(srcdir)/sql/11_wallet.sql \
+                $(srcdir)/sql/12_code.sql $(srcdir)/sql/proxy/50_proxy.sql
+plum_proxy--$(EXTVERSION).sql: $(PROXY_SOURCES)
 	cat $^ > $@
 
 UPGRADE_POST = $(wildcard $(srcdir)/sql/upgrade/0.1.0--$(EXTVERSION).post.sql)

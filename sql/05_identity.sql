@@ -148,7 +148,8 @@ BEGIN
 	PERFORM plum_internal.check_granter(member);
 	PERFORM plum_internal.not_null(company_id, 'company_id');
 	PERFORM 1 FROM plum_internal.company c WHERE c.company_id = grant_company.company_id;
-	IF NOT FOUND THEN
+	-- on a shard, an id of another shard is granted as is (the proxy grants on every shard)
+	IF NOT FOUND AND NOT plum_internal.elsewhere(grant_company.company_id) THEN
 		PERFORM plum_internal.raise('PU005', 'unknown company', format('There is no company %s.', grant_company.company_id));
 	END IF;
 	INSERT INTO plum_internal.company_grant (member, company_id, granted)
@@ -167,7 +168,8 @@ BEGIN
 	PERFORM plum_internal.check_granter(member);
 	PERFORM plum_internal.not_null(company_id, 'company_id');
 	PERFORM 1 FROM plum_internal.company c WHERE c.company_id = revoke_company.company_id;
-	IF NOT FOUND THEN
+	-- on a shard, an id of another shard is granted as is (the proxy grants on every shard)
+	IF NOT FOUND AND NOT plum_internal.elsewhere(revoke_company.company_id) THEN
 		PERFORM plum_internal.raise('PU005', 'unknown company', format('There is no company %s.', revoke_company.company_id));
 	END IF;
 	DELETE FROM plum_internal.company_grant g
@@ -185,7 +187,8 @@ BEGIN
 	PERFORM plum_internal.check_granter(member);
 	PERFORM plum_internal.not_null(admin_id, 'admin_id');
 	PERFORM 1 FROM plum_internal.admin a WHERE a.admin_id = grant_admin.admin_id;
-	IF NOT FOUND THEN
+	-- on a shard, an id of another shard is granted as is (the proxy grants on every shard)
+	IF NOT FOUND AND NOT plum_internal.elsewhere(grant_admin.admin_id) THEN
 		PERFORM plum_internal.raise('PU005', 'unknown admin', format('There is no admin %s.', grant_admin.admin_id));
 	END IF;
 	INSERT INTO plum_internal.admin_grant (member, admin_id, granted)
@@ -204,7 +207,8 @@ BEGIN
 	PERFORM plum_internal.check_granter(member);
 	PERFORM plum_internal.not_null(admin_id, 'admin_id');
 	PERFORM 1 FROM plum_internal.admin a WHERE a.admin_id = revoke_admin.admin_id;
-	IF NOT FOUND THEN
+	-- on a shard, an id of another shard is granted as is (the proxy grants on every shard)
+	IF NOT FOUND AND NOT plum_internal.elsewhere(revoke_admin.admin_id) THEN
 		PERFORM plum_internal.raise('PU005', 'unknown admin', format('There is no admin %s.', revoke_admin.admin_id));
 	END IF;
 	DELETE FROM plum_internal.admin_grant g

@@ -240,8 +240,13 @@ CREATE FUNCTION plum_internal.code_random(n integer) RETURNS SETOF plum.code
 	AS 'MODULE_PATHNAME', 'plum_code_random_n'
 	LANGUAGE C VOLATILE STRICT PARALLEL SAFE ROWS 1000;
 
-COMMENT ON FUNCTION plum_internal.code_random() IS 'a fresh code with 60 bits from pg_strong_random(); uniqueness is up to the caller';
-COMMENT ON FUNCTION plum_internal.code_random(integer) IS 'n fresh codes with 60 bits each from pg_strong_random(); uniqueness is up to the caller';
+COMMENT ON FUNCTION plum_internal.code_random() IS 'a fresh code with 60 bits from pg_strong_random() (and on a shard its shard in the 4 high bits); uniqueness is up to the caller';
+COMMENT ON FUNCTION plum_internal.code_random(integer) IS 'n fresh codes with 60 bits each from pg_strong_random() (and on a shard its shard in the 4 high bits); uniqueness is up to the caller';
+
+CREATE FUNCTION plum_internal.code_shard(code plum.code) RETURNS integer
+	AS 'MODULE_PATHNAME', 'plum_code_shard'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION plum_internal.code_shard(plum.code) IS 'the shard a code was issued on: its 4 high bits (0 on a single server); plum_proxy routes codes by it';
 
 COMMENT ON FUNCTION plum_internal.code_eq_text(plum.code, pg_catalog.text) IS 'implementation of = between plum.code and text (the text read as a code; inlined)';
 COMMENT ON FUNCTION plum_internal.text_eq_code(pg_catalog.text, plum.code) IS 'implementation of = between text and plum.code (the text read as a code; inlined)';

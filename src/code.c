@@ -2,13 +2,21 @@
  * code.c — plum.code, the bearer gift code type.
  *
  * A code is an int64 whose low 60 bits are drawn from pg_strong_random();
- * the top 4 bits are always 0 and the value 0 is reserved (never issued,
- * never accepted).  It is 8 bytes, passed by value.
+ * the top 4 bits are 0 on a single server and the shard's number on a shard
+ * (plum.configure_shard, sql/06_shard.sql), and the value 0 is reserved (never
+ * issued, never accepted).  It is 8 bytes, passed by value.
  *
  * Text form: the 60 bits as 12 Crockford base-32 symbols, most significant
  * first, in three groups of four, then Crockford's mod-37 check symbol:
  *
  *		7K3M-Q9XA-2BCD-S
+ *
+ * A code of shard 1..15 has one more data symbol, its shard, first (13 data
+ * symbols, still grouped by four from the left, check symbol last):
+ *
+ *		37K3-MQ9X-A2BC-D-S
+ *
+ * The check symbol is the unsigned 64-bit value mod 37 in both forms.
  *
  * Input is case-insensitive, ignores hyphens and white space anywhere, and
  * reads I and L as 1 and O as 0.  The check symbols 32..36 are * ~ $ = U,
@@ -39,6 +47,7 @@
 #define CODE_DATA_SYMBOLS	12
 #define CODE_SYMBOLS		(CODE_DATA_SYMBOLS + 1)
 #define CODE_TEXT_LEN		(CODE_DATA_SYMBOLS + 3 + 1 + 1)	/* 3 hyphens, check */
+#define CODE_SHARD_TEXT_LEN	(CODE_TEXT_LEN + 2)	/* a shard symbol, a hyphen */
 #define CODE_VALUE_BITS		60
 #define CODE_VALUE_MASK		((INT64CONST(1) << CODE_VALUE_BITS) - 1)
 #define CODE_CHECK_MODULUS	37
@@ -117,7 +126,7 @@ CheckCodeDataSymbol(const char *str, char c, int pos, int value)
 
 /* Error unless the check symbol matches the value */
 static inline void
-CheckCodeCheckSymbol(const char *str, int64 value, int check)
+CheckCodeCheckSymbol(const char *str, uint64 value, int check)
 {
 	if (value % CODE_CHECK_MODULUS != check)
 		ereport(ERROR,
@@ -139,15 +148,10 @@ CheckCodeNonZero(const char *str, int64 value)
 				 errhint(CODE_HINT)));
 }
 
-/* Error unless a binary value has its top 4 bits clear and is non-zero */
+/* Error unless a binary value is non-zero (the top 4 bits are a shard) */
 static inline void
 CheckCodeBinaryValue(int64 value)
 {
-	if ((value & ~CODE_VALUE_MASK) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid external code value"),
-				 errdetail("A code has 60 bits; the top 4 bits of the 64-bit value must be 0.")));
 	if (value == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -160,6 +164,8 @@ static void
 CodeFill(int64 *codes, int n)
 {
 	int			done = 0;
+	int			shard = PlumShard();
+	int64		stamp = shard > 0 ? (int64) ((uint64) shard << CODE_VALUE_BITS) : 0;
 
 	while (done < n)
 	{
@@ -181,6 +187,7 @@ CodeFill(int64 *codes, int n)
 					elog(ERROR, "could not generate random bytes for a code");
 				codes[i] &= CODE_VALUE_MASK;
 			}
+			codes[i] |= stamp;
 		}
 		done += batch;
 	}
@@ -200,17 +207,19 @@ CodeGenerate(void)
 char *
 CodeToCString(int64 code)
 {
-	char	   *buf = palloc(CODE_TEXT_LEN);
+	uint64		value = (uint64) code;
+	int			n = (value & ~(uint64) CODE_VALUE_MASK) ? CODE_DATA_SYMBOLS + 1 : CODE_DATA_SYMBOLS;
+	char	   *buf = palloc(CODE_SHARD_TEXT_LEN);
 	char	   *p = buf;
 
-	for (int i = 0; i < CODE_DATA_SYMBOLS; i++)
+	for (int i = 0; i < n; i++)
 	{
 		if (i > 0 && i % 4 == 0)
 			*p++ = '-';
-		*p++ = code_alphabet[(code >> (5 * (CODE_DATA_SYMBOLS - 1 - i))) & 31];
+		*p++ = code_alphabet[(value >> (5 * (n - 1 - i))) & 31];
 	}
 	*p++ = '-';
-	*p++ = code_alphabet[code % CODE_CHECK_MODULUS];
+	*p++ = code_alphabet[value % CODE_CHECK_MODULUS];
 	*p = '\0';
 	return buf;
 }
@@ -221,10 +230,11 @@ Datum
 plum_code_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
-	int			values[CODE_SYMBOLS] = {0};
-	char		symbols[CODE_SYMBOLS] = {0};
-	int			positions[CODE_SYMBOLS] = {0};
+	int			values[CODE_SYMBOLS + 1] = {0};
+	char		symbols[CODE_SYMBOLS + 1] = {0};
+	int			positions[CODE_SYMBOLS + 1] = {0};
 	int			nsymbols = 0;
+	int			ndata;
 	int			pos = 0;
 	uint64		value = 0;
 
@@ -239,7 +249,7 @@ plum_code_in(PG_FUNCTION_ARGS)
 		v = IS_HIGHBIT_SET(*p) ? -1 : CodeSymbolValue(*p);
 		CheckCodeSymbol(str, p, pos, v);
 
-		if (nsymbols < CODE_SYMBOLS)
+		if (nsymbols < CODE_SYMBOLS + 1)
 		{
 			values[nsymbols] = v;
 			symbols[nsymbols] = *p;
@@ -248,15 +258,34 @@ plum_code_in(PG_FUNCTION_ARGS)
 		nsymbols++;
 	}
 
+	/*
+	 * A shard's code: one more symbol first, its shard 1..15.  Fourteen
+	 * symbols that are not a valid shard's code get the single server's
+	 * error (13 symbols expected).
+	 */
+	if (nsymbols == CODE_SYMBOLS + 1 && values[0] >= 1 && values[0] <= 15)
+	{
+		ndata = CODE_DATA_SYMBOLS + 1;
+		for (int i = 0; i < ndata; i++)
+		{
+			if (values[i] >= 32)
+				CheckCodeSymbolCount(str, nsymbols);
+			value = (value << 5) | (uint64) values[i];
+		}
+		if (value % CODE_CHECK_MODULUS != (uint64) values[ndata])
+			CheckCodeSymbolCount(str, nsymbols);
+		PG_RETURN_PLUMCODE((int64) value);
+	}
 	CheckCodeSymbolCount(str, nsymbols);
+	ndata = CODE_DATA_SYMBOLS;
 
-	for (int i = 0; i < CODE_DATA_SYMBOLS; i++)
+	for (int i = 0; i < ndata; i++)
 	{
 		CheckCodeDataSymbol(str, symbols[i], positions[i], values[i]);
 		value = (value << 5) | (uint64) values[i];
 	}
 
-	CheckCodeCheckSymbol(str, (int64) value, values[CODE_DATA_SYMBOLS]);
+	CheckCodeCheckSymbol(str, value, values[ndata]);
 	CheckCodeNonZero(str, (int64) value);
 
 	PG_RETURN_PLUMCODE((int64) value);
@@ -391,6 +420,14 @@ plum_code_hash_extended(PG_FUNCTION_ARGS)
 	uint32		hihalf = (uint32) (value >> 32);
 
 	return hash_uint32_extended(lohalf ^ hihalf, PG_GETARG_INT64(1));
+}
+
+PG_FUNCTION_INFO_V1(plum_code_shard);
+/* SQL: plum_internal.code_shard(code), the shard in the code's 4 high bits (0 on a single server) */
+Datum
+plum_code_shard(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32((int32) ((uint64) PG_GETARG_PLUMCODE(0) >> CODE_VALUE_BITS));
 }
 
 PG_FUNCTION_INFO_V1(plum_code_random);

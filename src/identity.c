@@ -147,7 +147,7 @@ Compute(Oid role, uint64 generation)
 					" SELECT g.member::pg_catalog.oid, a.company_id, g.admin_id,"
 					"   a.role OPERATOR(pg_catalog.=) 'super_admin'"
 					" FROM " PLUM_INTERNAL "admin_grant g"
-					" JOIN " PLUM_INTERNAL "admin a ON a.admin_id OPERATOR(pg_catalog.=) g.admin_id",
+					" LEFT JOIN " PLUM_INTERNAL "admin a ON a.admin_id OPERATOR(pg_catalog.=) g.admin_id",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "plum: reading the grants failed");
 
@@ -166,11 +166,14 @@ Compute(Oid role, uint64 generation)
 		bool		isnull;
 		Oid			member = DatumGetObjectId(SPI_getbinval(row, desc, 1, &isnull));
 		int64		company = DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull));
+		bool		elsewhere = isnull;	/* an admin of another shard (scale-out) */
 		Datum		admin = SPI_getbinval(row, desc, 3, &isnull);
 
 		if (!is_member_of_role_nosuper(role, member))
 			continue;
 		granted = true;
+		if (elsewhere)
+			continue;			/* confines the role, and to nothing here */
 		companies[ncompanies++] = company;
 		if (!isnull)
 		{

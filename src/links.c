@@ -54,9 +54,14 @@ plum_link_token(PG_FUNCTION_ARGS)
 {
 	uint8		bytes[LINK_TOKEN_BYTES];
 	char		token[LINK_TOKEN_CHARS];
+	int			shard;
 
 	if (!pg_strong_random(bytes, sizeof(bytes)))
 		elog(ERROR, "could not generate a random link token");
+	/* on a shard, the first symbol's low 4 bits are its shard (188 random bits stay) */
+	shard = PlumShard();
+	if (shard >= 0)
+		bytes[0] = (uint8) ((bytes[0] & 0xC3) | (shard << 2));
 	LinkTokenEncode(bytes, token);
 	explicit_bzero(bytes, sizeof(bytes));
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(token, LINK_TOKEN_CHARS));

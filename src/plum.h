@@ -43,4 +43,7 @@
 extern void PlumGucInit(void);
 extern TimestampTz PlumNow(void);
 
+/* this database's shard, 0..15, or -1 on a single server (shard.c) */
+extern int	PlumShard(void);
+
 #endif							/* PLUM_H */

@@ -138,6 +138,9 @@ BEGIN
 			WHEN name = 'outcome' THEN quote_literal('sent')
 			WHEN name = 'base_currency' THEN quote_literal('USD')
 			WHEN name = 'data' THEN quote_literal('x')
+			WHEN name = 'view' THEN quote_literal('ledger')
+			WHEN name = 'fn' THEN quote_literal('plum.verify(bigint)')
+			WHEN name = 'clock' THEN 'NULL'
 			WHEN name IN ('include', 'active') THEN 'true'
 			WHEN type = 'interval'::regtype THEN quote_literal('30 minutes')
 			WHEN type IN ('integer'::regtype, 'bigint'::regtype) THEN '1'

@@ -292,7 +292,7 @@ TRUNCATE bin_in;
 COPY bin_in FROM :'binfile' WITH (FORMAT binary);
 SELECT * FROM bin_in;
 
--- recv refuses what input refuses: the top 4 bits set, zero (22P03)
+-- recv refuses what input refuses: zero (22P03); the top 4 bits are a shard's number (accepted)
 COPY (SELECT '\x1000000000000001'::bytea) TO :'binfile' WITH (FORMAT binary);
 COPY bin_in FROM :'binfile' WITH (FORMAT binary);
 SELECT pg_temp.sqlstate_of(format('COPY bin_in FROM %L WITH (FORMAT binary)', :'binfile'));
