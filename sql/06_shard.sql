@@ -128,7 +128,7 @@ CREATE FUNCTION plum.shard_view(shard integer, view text, clock text) RETURNS SE
 	AS $$
 BEGIN
 	IF NOT EXISTS (SELECT FROM pg_class c WHERE c.relnamespace = 'plum'::regnamespace AND c.relkind = 'v' AND c.relname = view) THEN
-		RAISE EXCEPTION USING ERRCODE = '42P01', MESSAGE = 'no such plum view on this shard',
+		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'no such plum view on this shard',
 			DETAIL = format('plum.%s does not exist.', view);
 	END IF;
 	IF clock IS NOT NULL AND clock <> '' THEN
