@@ -10,8 +10,7 @@ OBJS         = src/plum.o src/guc.o src/spi_plans.o src/money.o src/recipient.o 
 # from 0.1.0 is sql/upgrade/0.1.0--0.2.0.sql (state dropped and moved), then every block of state
 # marked "-- @new-in 0.2.0" ... "-- @end", then the code part (below the line "-- @api") of every
 # area file, then sql/upgrade/0.1.0--0.2.0.post.sql if there is one (data backfills that need the
-# new code). plum--0.1.0.sql is the released 0.1.0 script,
-# kept as shipped.
+# new code). plum--0.1.0.sql is the released 0.1.0 script, kept as shipped.
 DATA_built   = plum--$(EXTVERSION).sql plum--0.1.0--$(EXTVERSION).sql plum_proxy--$(EXTVERSION).sql
 DATA         = plum--0.1.0.sql
 SQL_SOURCES  = $(sort $(wildcard $(srcdir)/sql/*.sql))
