@@ -419,6 +419,12 @@ plum_px_call(PG_FUNCTION_ARGS)
 	{
 		int			class = ERRCODE_TO_CATEGORY(failure->sqlerrcode);
 
+		/*
+		 * A shard that cannot be reached: PL/Proxy reports a lost or refused
+		 * connection as a connection exception or, for some failures, as an
+		 * internal error (XX000).  Either way the caller gets 08006 with a hint,
+		 * never the XX000; anything else is the shard's own error, re-thrown.
+		 */
 		if (class == ERRCODE_CONNECTION_EXCEPTION || class == ERRCODE_INTERNAL_ERROR ||
 			class == ERRCODE_OPERATOR_INTERVENTION || class == ERRCODE_SYSTEM_ERROR ||
 			class == ERRCODE_INSUFFICIENT_RESOURCES)
@@ -467,8 +473,9 @@ plum_px_call(PG_FUNCTION_ARGS)
 		char	   *detail = SPI_getvalue(row, desc, 4);
 		char	   *hint = SPI_getvalue(row, desc, 5);
 
-		if (strlen(state) != 5)
-			state = "XX000";
+		/* plum.shard_call() always returns the refusal's 5-character SQLSTATE */
+		if (state == NULL || strlen(state) != 5)
+			elog(ERROR, "plum: a shard returned a refusal without a valid SQLSTATE");
 		ereport(ERROR,
 				(errcode(MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])),
 				 errmsg_internal("%s", message ? message : "refused by the shard"),
