@@ -199,6 +199,20 @@ SELECT pg_catalog.pg_extension_config_dump('plum_internal.company_company_id_seq
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.admin', '');
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.admin_admin_id_seq', '');
 
+-- @new-in 0.2.0 (also appended to the upgrade from 0.1.0)
+-- An admin's pool is admin.pool plus its stripes: points earned by events are drawn from a stripe
+-- no other transaction holds (plum_internal.debit_earned), so concurrent events funded by one
+-- admin do not queue on the admin's row until commit.
+CREATE TABLE plum_internal.pool_stripe (
+	admin_id	bigint NOT NULL REFERENCES plum_internal.admin,
+	stripe		smallint NOT NULL CHECK (stripe BETWEEN 0 AND 15),
+	amount		numeric NOT NULL DEFAULT 0 CHECK (amount >= 0),
+	PRIMARY KEY (admin_id, stripe)
+);
+SELECT pg_catalog.pg_extension_config_dump('plum_internal.pool_stripe', '');
+REVOKE ALL ON plum_internal.pool_stripe FROM PUBLIC;
+-- @end
+
 -- @api
 COMMENT ON TABLE plum_internal.currency IS 'ISO 4217 currencies a company may choose as its base currency, with their minor units.';
 COMMENT ON COLUMN plum_internal.currency.code IS 'ISO 4217 alphabetic code, e.g. USD.';
@@ -221,6 +235,10 @@ COMMENT ON COLUMN plum_internal.admin.email IS 'The admin''s email address.';
 COMMENT ON COLUMN plum_internal.admin.role IS 'super_admin (may change thresholds) or admin.';
 COMMENT ON COLUMN plum_internal.admin.threshold IS 'The most value this admin may ever create.';
 COMMENT ON COLUMN plum_internal.admin.created_total IS 'Value this admin has created so far: points created, plus the value of its links open or redeemed (never above threshold).';
+COMMENT ON TABLE plum_internal.pool_stripe IS 'Parts of admin pools set aside for points earned by events: an admin''s pool is admin.pool plus the amounts of its stripes.';
+COMMENT ON COLUMN plum_internal.pool_stripe.admin_id IS 'The admin whose pool it is part of.';
+COMMENT ON COLUMN plum_internal.pool_stripe.stripe IS 'Stripe number, 0 to 15.';
+COMMENT ON COLUMN plum_internal.pool_stripe.amount IS 'Points of the pool held in this stripe.';
 COMMENT ON COLUMN plum_internal.admin.pool IS 'Undistributed value: created and not yet handed out (never below zero; never expires).';
 COMMENT ON COLUMN plum_internal.admin.created IS 'When the admin was added (plum clock).';
 COMMENT ON COLUMN plum_internal.admin.chain_head IS 'The head of the admin''s pool chain: the hash of its last create, reserve, unreserve or code_issue ledger row (NULL before the first).';
@@ -322,6 +340,67 @@ $$;
 COMMENT ON FUNCTION plum_internal.admin_company(bigint) IS
 	'Internal: the company of the admin with this id, or PU005; PU009 when the calling role may not act as it (plum_internal.check_admin).';
 
+-- Move every stripe of an admin's pool back into admin.pool (locks: the admin's row, then its
+-- stripes in order: the canonical order); returns the whole pool.
+CREATE FUNCTION plum_internal.gather_stripes(admin_id bigint) RETURNS numeric
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_pool numeric;
+	v_striped numeric;
+BEGIN
+	SELECT a.pool INTO v_pool FROM plum_internal.admin a WHERE a.admin_id = gather_stripes.admin_id FOR UPDATE;
+	SELECT coalesce(sum(x.amount), 0) INTO v_striped FROM (SELECT s.amount FROM plum_internal.pool_stripe s
+		WHERE s.admin_id = gather_stripes.admin_id ORDER BY s.stripe FOR UPDATE) x;
+	IF v_striped > 0 THEN
+		UPDATE plum_internal.pool_stripe s SET amount = 0 WHERE s.admin_id = gather_stripes.admin_id AND s.amount <> 0;
+		UPDATE plum_internal.admin a SET pool = a.pool + v_striped WHERE a.admin_id = gather_stripes.admin_id;
+	END IF;
+	RETURN v_pool + v_striped;
+END
+$$;
+COMMENT ON FUNCTION plum_internal.gather_stripes(bigint) IS
+	'Internal: move the admin''s pool stripes back into admin.pool (locking the admin''s row, then the stripes in order); returns the whole pool.';
+
+-- Take amount from an admin's pool for points earned by an event, or PU001 with the figures.
+-- Usually one UPDATE of a stripe that can pay it and that no other transaction holds (SKIP LOCKED:
+-- never waits), held until commit; else the admin's row and all its stripes are locked in order,
+-- gathered, debited, and half of what is left is spread over the 16 stripes again.
+CREATE FUNCTION plum_internal.debit_earned(admin_id bigint, amount numeric, scale smallint, what text DEFAULT '')
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, plum, pg_temp
+	AS $$
+DECLARE
+	v_pool numeric;
+	v_each numeric;
+BEGIN
+	UPDATE plum_internal.pool_stripe s SET amount = s.amount - debit_earned.amount
+		WHERE s.admin_id = debit_earned.admin_id AND s.stripe = (SELECT f.stripe FROM plum_internal.pool_stripe f
+			WHERE f.admin_id = debit_earned.admin_id AND f.amount >= debit_earned.amount
+			ORDER BY (f.stripe + pg_backend_pid()) % 16 LIMIT 1 FOR UPDATE SKIP LOCKED);
+	IF FOUND THEN
+		RETURN;
+	END IF;
+	v_pool := plum_internal.gather_stripes(debit_earned.admin_id);
+	IF v_pool < amount THEN
+		PERFORM plum_internal.raise('PU001', 'insufficient pool',
+			format('Admin %s''s pool is %s, requested %s%s.', debit_earned.admin_id, round(v_pool, scale), round(amount, scale), what),
+			'Create points into the pool with plum.create_points() first.');
+	END IF;
+	v_each := trunc((v_pool - amount) / 32, scale);
+	UPDATE plum_internal.admin a SET pool = a.pool - debit_earned.amount - 16 * v_each WHERE a.admin_id = debit_earned.admin_id;
+	IF v_each > 0 THEN
+		INSERT INTO plum_internal.pool_stripe AS s (admin_id, stripe, amount)
+			SELECT debit_earned.admin_id, g, v_each FROM generate_series(0, 15) g
+			ON CONFLICT ON CONSTRAINT pool_stripe_pkey DO UPDATE SET amount = s.amount + excluded.amount;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION plum_internal.debit_earned(bigint, numeric, smallint, text) IS
+	'Internal: take an amount from the admin''s pool for earned points, from a pool stripe no other transaction holds when one can pay it (no waiting on the admin''s row), else gathering the stripes under the admin''s row lock and spreading half of the rest over them again; PU001 when the whole pool is short.';
+
 -- Take amount from an admin's pool (the row lock serialises the pool), or PU001 with the figures.
 CREATE FUNCTION plum_internal.debit_pool(admin_id bigint, amount numeric, scale smallint, what text DEFAULT '',
 		entry jsonb DEFAULT NULL)
@@ -340,6 +419,13 @@ BEGIN
 	UPDATE plum_internal.admin a SET pool = a.pool - debit_pool.amount,
 		chain_head = CASE WHEN entry IS NULL THEN a.chain_head ELSE plum_internal.entry_hash(a.chain_head, v_entry) END
 		WHERE a.admin_id = debit_pool.admin_id AND a.pool >= debit_pool.amount RETURNING a.pool, a.chain_head INTO v_pool, v_entry.hash;
+	IF NOT FOUND THEN
+		-- the rest of the pool is in its stripes: gather them back (the admin's row, then the stripes in order)
+		PERFORM plum_internal.gather_stripes(debit_pool.admin_id);
+		UPDATE plum_internal.admin a SET pool = a.pool - debit_pool.amount,
+			chain_head = CASE WHEN entry IS NULL THEN a.chain_head ELSE plum_internal.entry_hash(a.chain_head, v_entry) END
+			WHERE a.admin_id = debit_pool.admin_id AND a.pool >= debit_pool.amount RETURNING a.pool, a.chain_head INTO v_pool, v_entry.hash;
+	END IF;
 	IF NOT FOUND THEN
 		SELECT a.pool INTO v_pool FROM plum_internal.admin a WHERE a.admin_id = debit_pool.admin_id;
 		PERFORM plum_internal.raise('PU001', 'insufficient pool',
@@ -568,7 +654,7 @@ BEGIN
 		WHERE a.admin_id = create_points.admin_id RETURNING a.pool, a.chain_head INTO v_pool, v_hash;
 	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, hash)
 		VALUES (v_entry, v_company, v_now, 'create', amount, create_points.admin_id, v_hash);
-	RETURN round(v_pool, v_scale);
+	RETURN round(v_pool + coalesce((SELECT sum(s.amount) FROM plum_internal.pool_stripe s WHERE s.admin_id = create_points.admin_id), 0), v_scale);
 END
 $$;
 COMMENT ON FUNCTION plum.create_points(bigint, numeric) IS
@@ -579,7 +665,7 @@ CREATE VIEW plum.admins WITH (security_barrier) AS
 	SELECT a.admin_id, a.company_id, a.email, a.role,
 		round(a.threshold, c.scale) AS threshold,
 		round(a.created_total, c.scale) AS created,
-		round(a.pool, c.scale) AS pool,
+		round(a.pool + coalesce((SELECT sum(s.amount) FROM plum_internal.pool_stripe s WHERE s.admin_id = a.admin_id), 0), c.scale) AS pool,
 		round(a.threshold - a.created_total, c.scale) AS headroom,
 		c.base_currency AS currency,
 		a.created AS created_at
@@ -641,6 +727,8 @@ REVOKE EXECUTE ON FUNCTION
 	plum_internal.admin_row(bigint),
 	plum_internal.admin_company(bigint),
 	plum_internal.debit_pool(bigint, numeric, smallint, text, jsonb),
+	plum_internal.gather_stripes(bigint),
+	plum_internal.debit_earned(bigint, numeric, smallint, text),
 	plum_internal.check_grant(bigint, smallint, numeric, numeric, bigint)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION

@@ -119,6 +119,16 @@ CREATE TABLE plum_internal.member_badge (
 	PRIMARY KEY (badge_id, recipient)
 );
 
+-- one row per member (a recipient with an event) of a company: its row lock serialises the
+-- member's events (caps, badges, referrals); a row lock, unlike an advisory lock, takes no slot
+-- of the lock table, so one transaction may record any number of events
+CREATE TABLE plum_internal.member (
+	company_id	bigint NOT NULL REFERENCES plum_internal.company,
+	recipient	plum.recipient NOT NULL,
+	PRIMARY KEY (company_id, recipient)
+);
+
+SELECT pg_catalog.pg_extension_config_dump('plum_internal.member', '');
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.earning_rule', '');
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.earning_rule_rule_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.accrual_cap', '');
@@ -134,7 +144,7 @@ SELECT pg_catalog.pg_extension_config_dump('plum_internal.badge', '');
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.badge_badge_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.member_badge', '');
 -- as sql/99_privileges.sql does for every table of a fresh install (the upgrade does not run it)
-REVOKE ALL ON plum_internal.earning_rule, plum_internal.accrual_cap, plum_internal.event, plum_internal.award,
+REVOKE ALL ON plum_internal.member, plum_internal.earning_rule, plum_internal.accrual_cap, plum_internal.event, plum_internal.award,
 	plum_internal.referral_code, plum_internal.referral, plum_internal.tier, plum_internal.badge, plum_internal.member_badge
 	FROM PUBLIC;
 REVOKE ALL ON SEQUENCE plum_internal.earning_rule_rule_id_seq, plum_internal.event_event_id_seq,
@@ -143,6 +153,9 @@ REVOKE ALL ON SEQUENCE plum_internal.earning_rule_rule_id_seq, plum_internal.eve
 
 -- @api
 COMMENT ON TABLE plum_internal.earning_rule IS 'Earning rules: what an event earns (fixed points plus a percentage of the eligible amount), funded from the rule admin''s pool, within caps.';
+COMMENT ON TABLE plum_internal.member IS 'One row per member (a recipient with an event) of a company; its row lock serialises the member''s events.';
+COMMENT ON COLUMN plum_internal.member.company_id IS 'Company id.';
+COMMENT ON COLUMN plum_internal.member.recipient IS 'The recipient (normalised email or E.164 phone).';
 COMMENT ON TABLE plum_internal.accrual_cap IS 'A company''s accrual cap: the most all rules together award one recipient in any window of period.';
 COMMENT ON TABLE plum_internal.event IS 'Events recorded by plum.record_event() (and referral/referred events plum fires): exactly one row per (company, event, event_ref).';
 COMMENT ON TABLE plum_internal.award IS 'One row per rule (or badge) award of an event: desired and awarded amounts, the lot it went into, and what reverse_event took back.';
@@ -297,59 +310,67 @@ CREATE FUNCTION plum_internal.tier_for(company_id bigint, spend numeric) RETURNS
 		ORDER BY t.min_spend DESC LIMIT 1);
 COMMENT ON FUNCTION plum_internal.tier_for(bigint, numeric) IS 'Internal: the tier with the highest min_spend not above the spend, or NULL.';
 
--- Serialise one recipient's events (caps, badges, referrals) without a wallet row to lock
+-- Serialise one recipient's events (caps, badges, referrals): the member's row, created if absent,
+-- locked until the end of the transaction (before any pool or wallet: the canonical lock order)
 CREATE FUNCTION plum_internal.lock_member(company_id bigint, recipient plum.recipient) RETURNS void
-	LANGUAGE sql VOLATILE
-	SET search_path = pg_catalog, plum, pg_temp
-	RETURN pg_advisory_xact_lock(hashtextextended('plum member ' || company_id || ' ' || recipient::text, 0));
-COMMENT ON FUNCTION plum_internal.lock_member(bigint, plum.recipient) IS
-	'Internal: a transaction advisory lock per (company, recipient), taken before reading cap windows, so two events of one recipient never pass a cap together.';
-
--- Give earned points from an admin's pool into a (possibly pending) lot; returns the lot.
-CREATE FUNCTION plum_internal.earn(admin_id bigint, co plum_internal.company, recipient plum.recipient, amount numeric,
-		at timestamptz, pending interval, reference text, note text, multiplier numeric,
-		OUT lot_id bigint, OUT available_at timestamptz, OUT expires_at timestamptz)
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
-DECLARE
-	v_hash bytea;
 BEGIN
-	lot_id := nextval('plum_internal.journal_entry_id_seq');
-	available_at := CASE WHEN pending IS NULL THEN at ELSE plum_internal.expiry_of(at, pending) END;
-	expires_at := plum_internal.expiry_of(available_at, co.points_validity);
-	PERFORM plum_internal.debit_pool(earn.admin_id, amount, co.scale, format(' for earned points of %s', earn.recipient));
-	PERFORM plum_internal.settle_account(co.company_id, recipient, at);
-	INSERT INTO plum_internal.account AS a (company_id, recipient, lots, chain_head)
-		VALUES (co.company_id, recipient,
-			plum_internal.wallet_add(plum_internal.wallet_empty(co.scale), earn.lot_id, at, earn.expires_at, amount, at, earn.available_at),
-			plum_internal.entry_hash(NULL, earn.lot_id, co.company_id, at, 'give', amount, earn.admin_id, earn.recipient,
-				earn.lot_id, NULL, earn.reference, earn.note, NULL, NULL, NULL, NULL, NULL, NULL, NULL))
-		ON CONFLICT ON CONSTRAINT account_pkey DO UPDATE
-		SET lots = plum_internal.wallet_add(plum_internal.wallet_live(a.lots, at), earn.lot_id, at, earn.expires_at, amount, at, earn.available_at),
-			chain_head = plum_internal.entry_hash(a.chain_head, earn.lot_id, co.company_id, at, 'give', amount, earn.admin_id,
-				earn.recipient, earn.lot_id, NULL, earn.reference, earn.note, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
-		RETURNING a.chain_head INTO v_hash;
-	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, reference, note, hash, multiplier)
-		VALUES (earn.lot_id, co.company_id, at, 'give', amount, earn.admin_id, recipient, earn.lot_id, reference, note, v_hash, earn.multiplier);
+	PERFORM FROM plum_internal.member m WHERE m.company_id = lock_member.company_id AND m.recipient = lock_member.recipient
+		FOR UPDATE;
+	IF NOT FOUND THEN
+		-- a concurrent first event of the member: the insert waits for it, then the row is locked
+		INSERT INTO plum_internal.member (company_id, recipient) VALUES (lock_member.company_id, lock_member.recipient)
+			ON CONFLICT DO NOTHING;
+		PERFORM FROM plum_internal.member m WHERE m.company_id = lock_member.company_id AND m.recipient = lock_member.recipient
+			FOR UPDATE;
+	END IF;
 END
 $$;
-COMMENT ON FUNCTION plum_internal.earn(bigint, plum_internal.company, plum.recipient, numeric, timestamptz, interval, text, text, numeric) IS
-	'Internal: earned points from the admin''s pool (PU001 when short) into a lot available after pending and valid for the company''s validity from then: a give ledger row chained on the wallet.';
+COMMENT ON FUNCTION plum_internal.lock_member(bigint, plum.recipient) IS
+	'Internal: lock the member''s row (created if absent) until the end of the transaction, before reading cap windows, so two events of one recipient never pass a cap together.';
 
--- Apply every applicable rule of an event (the event row is written, the member locked).
-CREATE FUNCTION plum_internal.apply_rules(co plum_internal.company, ev plum_internal.event, multiplier numeric)
+-- Apply every applicable rule of an event and award the badges it makes the recipient reach (the
+-- event row is written, the member locked). The awards are computed first; then each funding
+-- admin's pool is debited once (admins in order, before the wallet: the canonical lock order),
+-- the wallet takes every lot in one UPDATE (each give ledger row chained on the one before), and
+-- the ledger, award and badge rows are written in one statement each.
+CREATE FUNCTION plum_internal.award_event(co plum_internal.company, ev plum_internal.event, multiplier numeric)
 	RETURNS TABLE(rule_id bigint, desired numeric, awarded numeric, lot_id bigint, available_at timestamptz)
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 DECLARE
 	r plum_internal.earning_rule;
+	b plum_internal.badge;
+	v_ccap plum_internal.accrual_cap;
 	v_eligible numeric;
 	v_room numeric;
-	v_ccap plum_internal.accrual_cap;
-	v_lot record;
-	v_award_id bigint;
+	v_given numeric := 0;
+	v_count bigint;
+	v_sum numeric;
+	v_avail timestamptz;
+	v_admin bigint;
+	v_total numeric;
+	v_lots plum.wallet;
+	v_head bytea;
+	v_any boolean := false;
+	v_ref text := 'event:' || ev.event_id;
+	n integer := 0;
+	i integer;
+	-- one element per award: the rules in order, then the badges
+	a_rule bigint[];
+	a_badge bigint[];
+	a_admin bigint[];
+	a_desired numeric[];
+	a_awarded numeric[];
+	a_id bigint[];
+	a_avail timestamptz[];
+	a_exp timestamptz[];
+	a_note text[];
+	a_mult numeric[];
+	a_hash bytea[];
 BEGIN
 	SELECT * INTO v_ccap FROM plum_internal.accrual_cap c WHERE c.company_id = co.company_id;
 	FOR r IN SELECT * FROM plum_internal.earning_rule x
@@ -358,82 +379,130 @@ BEGIN
 				AND (x.min_amount IS NULL OR ev.amount >= x.min_amount)
 			ORDER BY x.rule_id
 	LOOP
-		v_eligible := coalesce(ev.amount, 0) - coalesce((SELECT sum((l->>'amount')::numeric)
-			FROM jsonb_array_elements(ev.lines) l WHERE (l->>'category') = ANY (r.exclude_categories)), 0);
-		desired := trunc((coalesce(r.points, 0) + coalesce(r.percent, 0) * greatest(v_eligible, 0) / 100) * apply_rules.multiplier, co.scale);
+		v_eligible := coalesce(ev.amount, 0);
+		IF r.exclude_categories IS NOT NULL AND ev.lines IS NOT NULL THEN
+			v_eligible := v_eligible - coalesce((SELECT sum((l->>'amount')::numeric)
+				FROM jsonb_array_elements(ev.lines) l WHERE (l->>'category') = ANY (r.exclude_categories)), 0);
+		END IF;
+		desired := trunc((coalesce(r.points, 0) + coalesce(r.percent, 0) * greatest(v_eligible, 0) / 100) * award_event.multiplier, co.scale);
 		awarded := desired;
-		IF r.cap IS NOT NULL THEN
+		IF r.cap IS NOT NULL AND awarded > 0 THEN
 			SELECT r.cap - coalesce(sum(a.awarded), 0) INTO v_room FROM plum_internal.award a
 				WHERE a.company_id = co.company_id AND a.recipient = ev.recipient AND a.rule_id = r.rule_id
 					AND NOT a.reversed AND a.at > ev.at - r.cap_period;
 			awarded := least(awarded, greatest(v_room, 0));
 		END IF;
-		IF v_ccap.cap IS NOT NULL THEN
-			SELECT v_ccap.cap - coalesce(sum(a.awarded), 0) INTO v_room FROM plum_internal.award a
+		IF v_ccap.cap IS NOT NULL AND awarded > 0 THEN
+			-- the awards of this event's earlier rules count too
+			SELECT v_ccap.cap - coalesce(sum(a.awarded), 0) - v_given INTO v_room FROM plum_internal.award a
 				WHERE a.company_id = co.company_id AND a.recipient = ev.recipient AND a.rule_id IS NOT NULL
 					AND NOT a.reversed AND a.at > ev.at - v_ccap.period;
 			awarded := least(awarded, greatest(v_room, 0));
 		END IF;
 		awarded := round(awarded, co.scale);
-		rule_id := r.rule_id;
+		v_given := v_given + awarded;
+		n := n + 1;
+		-- every array gets element n (NULL when none), so that they stay aligned from 1
+		a_rule[n] := r.rule_id;
+		a_badge[n] := NULL;
+		a_admin[n] := r.admin_id;
+		a_desired[n] := desired;
+		a_awarded[n] := awarded;
+		a_mult[n] := award_event.multiplier;
 		IF awarded > 0 THEN
-			SELECT * INTO v_lot FROM plum_internal.earn(r.admin_id, co, ev.recipient, awarded, ev.at, r.pending,
-				format('event:%s', ev.event_id),
-				format('earned: rule %s, %s %s, multiplier %s', r.rule_id, ev.event, ev.event_ref, apply_rules.multiplier),
-				CASE WHEN ev.event = 'purchase' THEN apply_rules.multiplier END);
-			lot_id := v_lot.lot_id;
-			available_at := v_lot.available_at;
-			v_award_id := v_lot.lot_id;
+			v_any := true;
+			a_id[n] := nextval('plum_internal.journal_entry_id_seq');
+			v_avail := CASE WHEN r.pending IS NULL THEN ev.at ELSE plum_internal.expiry_of(ev.at, r.pending) END;
+			a_avail[n] := v_avail;
+			a_exp[n] := plum_internal.expiry_of(v_avail, co.points_validity);
+			a_note[n] := format('earned: rule %s, %s %s, multiplier %s', r.rule_id, ev.event, ev.event_ref, award_event.multiplier);
 		ELSE
-			lot_id := NULL;
-			available_at := NULL;
-			v_award_id := -nextval('plum_internal.journal_entry_id_seq');
-			SELECT NULL::bigint AS lot_id, NULL::timestamptz AS available_at, NULL::timestamptz AS expires_at INTO v_lot;
+			a_id[n] := -nextval('plum_internal.journal_entry_id_seq');
+			a_avail[n] := ev.at;
+			a_exp[n] := 'infinity';
+			a_note[n] := NULL;
 		END IF;
-		INSERT INTO plum_internal.award (award_id, event_id, company_id, recipient, rule_id, admin_id, desired, awarded,
-				multiplier, at, issued_at, available_at, expires_at)
-			VALUES (v_award_id, ev.event_id, co.company_id, ev.recipient, r.rule_id, r.admin_id, desired, awarded,
-				apply_rules.multiplier, ev.at, ev.at, coalesce(v_lot.available_at, ev.at), coalesce(v_lot.expires_at, 'infinity'));
-		RETURN NEXT;
 	END LOOP;
-END
-$$;
-COMMENT ON FUNCTION plum_internal.apply_rules(plum_internal.company, plum_internal.event, numeric) IS
-	'Internal: every active rule of the event''s name in its dates and minimum applies once: fixed points plus percent of the eligible amount, times the multiplier, rounded down; clipped by the rule''s cap and the company''s accrual cap over their windows (reversed awards do not count); funded from the rule admin''s pool.';
 
--- Award the badges an event makes its recipient reach (the member is locked).
-CREATE FUNCTION plum_internal.award_badges(co plum_internal.company, ev plum_internal.event) RETURNS void
-	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, plum, pg_temp
-	AS $$
-DECLARE
-	b plum_internal.badge;
-	v_count bigint;
-	v_sum numeric;
-	v_lot record;
-BEGIN
 	FOR b IN SELECT * FROM plum_internal.badge x WHERE x.company_id = co.company_id AND x.event = ev.event
 			AND NOT EXISTS (SELECT FROM plum_internal.member_badge m WHERE m.badge_id = x.badge_id AND m.recipient = ev.recipient)
 			ORDER BY x.badge_id
 	LOOP
-		SELECT count(*), coalesce(sum(e.amount), 0) INTO v_count, v_sum FROM plum_internal.event e
-			WHERE e.company_id = co.company_id AND e.recipient = ev.recipient AND e.event = ev.event AND e.reversed_at IS NULL;
+		IF v_count IS NULL THEN
+			SELECT count(*), coalesce(sum(e.amount), 0) INTO v_count, v_sum FROM plum_internal.event e
+				WHERE e.company_id = co.company_id AND e.recipient = ev.recipient AND e.event = ev.event AND e.reversed_at IS NULL;
+		END IF;
 		CONTINUE WHEN v_count < b.min_count OR (b.min_amount IS NOT NULL AND v_sum < b.min_amount);
 		INSERT INTO plum_internal.member_badge (badge_id, company_id, recipient, awarded_at, event_id)
 			VALUES (b.badge_id, co.company_id, ev.recipient, ev.at, ev.event_id)
 			ON CONFLICT DO NOTHING;
 		CONTINUE WHEN NOT FOUND OR b.points = 0;
-		SELECT * INTO v_lot FROM plum_internal.earn(b.admin_id, co, ev.recipient, b.points, ev.at, NULL,
-			format('event:%s', ev.event_id), format('badge %s: %s', b.badge_id, b.name), NULL);
-		INSERT INTO plum_internal.award (award_id, event_id, company_id, recipient, badge_id, admin_id, desired, awarded,
-				at, issued_at, available_at, expires_at)
-			VALUES (v_lot.lot_id, ev.event_id, co.company_id, ev.recipient, b.badge_id, b.admin_id, b.points, b.points,
-				ev.at, ev.at, v_lot.available_at, v_lot.expires_at);
+		n := n + 1;
+		v_any := true;
+		a_rule[n] := NULL;
+		a_badge[n] := b.badge_id;
+		a_admin[n] := b.admin_id;
+		a_desired[n] := b.points;
+		a_awarded[n] := b.points;
+		a_mult[n] := 1;
+		a_id[n] := nextval('plum_internal.journal_entry_id_seq');
+		a_avail[n] := ev.at;
+		a_exp[n] := plum_internal.expiry_of(ev.at, co.points_validity);
+		a_note[n] := format('badge %s: %s', b.badge_id, b.name);
 	END LOOP;
+
+	IF v_any THEN
+		-- each funding admin's pool once, in admin order, before the wallet
+		FOR v_admin, v_total IN SELECT x.admin, sum(x.amount) FROM unnest(a_admin, a_awarded) x(admin, amount)
+				WHERE x.amount > 0 GROUP BY x.admin ORDER BY x.admin
+		LOOP
+			PERFORM plum_internal.debit_earned(v_admin, v_total, co.scale, format(' for earned points of %s', ev.recipient));
+		END LOOP;
+		PERFORM plum_internal.settle_account(co.company_id, ev.recipient, ev.at);
+		SELECT acc.lots, acc.chain_head INTO v_lots, v_head FROM plum_internal.account acc
+			WHERE acc.company_id = co.company_id AND acc.recipient = ev.recipient;
+		IF NOT FOUND THEN
+			INSERT INTO plum_internal.account (company_id, recipient, lots)
+				VALUES (co.company_id, ev.recipient, plum_internal.wallet_empty(co.scale))
+				ON CONFLICT ON CONSTRAINT account_pkey DO NOTHING;
+			SELECT acc.lots, acc.chain_head INTO v_lots, v_head FROM plum_internal.account acc
+				WHERE acc.company_id = co.company_id AND acc.recipient = ev.recipient
+				FOR UPDATE;
+		END IF;
+		v_lots := plum_internal.wallet_live(v_lots, ev.at);
+		FOR i IN 1 .. n LOOP
+			a_hash[i] := NULL;
+			CONTINUE WHEN a_awarded[i] = 0;
+			v_lots := plum_internal.wallet_add(v_lots, a_id[i], ev.at, a_exp[i], a_awarded[i], ev.at, a_avail[i]);
+			v_head := plum_internal.entry_hash(v_head, a_id[i], co.company_id, ev.at, 'give', a_awarded[i], a_admin[i],
+				ev.recipient, a_id[i], NULL, v_ref, a_note[i], NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+			a_hash[i] := v_head;
+		END LOOP;
+		-- the wallet and its chain head in one statement (the row is locked since settle_account)
+		UPDATE plum_internal.account acc SET lots = v_lots, chain_head = v_head
+			WHERE acc.company_id = co.company_id AND acc.recipient = ev.recipient;
+		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, reference, note, hash, multiplier)
+			SELECT x.id, co.company_id, ev.at, 'give', x.amount, x.admin, ev.recipient, x.id, v_ref, x.note, x.hash,
+					CASE WHEN ev.event = 'purchase' AND x.badge IS NULL THEN x.mult END
+				FROM unnest(a_id, a_awarded, a_admin, a_note, a_hash, a_mult, a_badge) x(id, amount, admin, note, hash, mult, badge)
+				WHERE x.amount > 0
+				ORDER BY x.id;
+	END IF;
+	IF n > 0 THEN
+		INSERT INTO plum_internal.award (award_id, event_id, company_id, recipient, rule_id, badge_id, admin_id, desired, awarded,
+				multiplier, at, issued_at, available_at, expires_at)
+			SELECT x.id, ev.event_id, co.company_id, ev.recipient, x.rule, x.badge, x.admin, x.desired, x.amount,
+					x.mult, ev.at, ev.at, x.avail, x.exp
+				FROM unnest(a_id, a_rule, a_badge, a_admin, a_desired, a_awarded, a_mult, a_avail, a_exp)
+					x(id, rule, badge, admin, desired, amount, mult, avail, exp);
+	END IF;
+	RETURN QUERY SELECT x.rule, x.desired, x.amount, CASE WHEN x.amount > 0 THEN x.id END, CASE WHEN x.amount > 0 THEN x.avail END
+		FROM unnest(a_rule, a_desired, a_awarded, a_id, a_avail) WITH ORDINALITY x(rule, desired, amount, id, avail, o)
+		WHERE x.rule IS NOT NULL ORDER BY x.o;
 END
 $$;
-COMMENT ON FUNCTION plum_internal.award_badges(plum_internal.company, plum_internal.event) IS
-	'Internal: award (once) every badge of the event''s name whose count and amount thresholds the recipient now reaches, with its bonus points from the badge admin''s pool.';
+COMMENT ON FUNCTION plum_internal.award_event(plum_internal.company, plum_internal.event, numeric) IS
+	'Internal: every active rule of the event''s name in its dates and minimum applies once: fixed points plus percent of the eligible amount, times the multiplier, rounded down; clipped by the rule''s cap and the company''s accrual cap over their windows (reversed awards do not count); badges the event makes the recipient reach are awarded with their bonus. Each funding admin''s pool is debited once (PU001 when short), then the wallet takes every lot in one update, each give ledger row chained on the wallet.';
 
 -- Record an event (new, or the exactly-once replay) and apply its rules; the internal path of
 -- record_event and of the referral/referred events plum fires.
@@ -478,8 +547,7 @@ BEGIN
 			plum_internal.spend(co.company_id, fire_event.recipient, v_now, co.tier_window, v_ev.event_id));
 		v_mult := coalesce(v_tier.multiplier, 1);
 	END IF;
-	RETURN QUERY SELECT * FROM plum_internal.apply_rules(co, v_ev, v_mult);
-	PERFORM plum_internal.award_badges(co, v_ev);
+	RETURN QUERY SELECT * FROM plum_internal.award_event(co, v_ev, v_mult);
 
 	-- a referee's first purchase after refer qualifies the referral: both sides' rules fire
 	IF fire_event.event = 'purchase' THEN
@@ -1087,9 +1155,7 @@ REVOKE EXECUTE ON FUNCTION
 	plum_internal.spend(bigint, plum.recipient, timestamptz, interval, bigint),
 	plum_internal.tier_for(bigint, numeric),
 	plum_internal.lock_member(bigint, plum.recipient),
-	plum_internal.earn(bigint, plum_internal.company, plum.recipient, numeric, timestamptz, interval, text, text, numeric),
-	plum_internal.apply_rules(plum_internal.company, plum_internal.event, numeric),
-	plum_internal.award_badges(plum_internal.company, plum_internal.event),
+	plum_internal.award_event(plum_internal.company, plum_internal.event, numeric),
 	plum_internal.fire_event(plum_internal.company, plum.recipient, text, text, numeric, jsonb, jsonb),
 	plum_internal.unfire_event(plum_internal.company, bigint)
 	FROM PUBLIC;

@@ -13,7 +13,8 @@ CREATE FUNCTION plum_internal.verify_pools(company_id bigint DEFAULT NULL)
 	SET search_path = pg_catalog, plum, pg_temp
 	BEGIN ATOMIC
 	WITH adm AS (
-		SELECT a.company_id, a.admin_id, a.created_total, a.pool,
+		SELECT a.company_id, a.admin_id, a.created_total,
+			a.pool + coalesce((SELECT sum(s.amount) FROM plum_internal.pool_stripe s WHERE s.admin_id = a.admin_id), 0) AS pool,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'create'), 0) AS created,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'give'), 0) AS given,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_issue'), 0) AS issued,
