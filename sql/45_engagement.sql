@@ -116,6 +116,7 @@ CREATE TABLE plum_internal.member_badge (
 	recipient	plum.recipient NOT NULL,
 	awarded_at	timestamptz NOT NULL,
 	event_id	bigint NOT NULL,
+	revoked_at	timestamptz,
 	PRIMARY KEY (badge_id, recipient)
 );
 
@@ -221,6 +222,7 @@ COMMENT ON COLUMN plum_internal.member_badge.awarded_at IS 'When the badge was a
 COMMENT ON COLUMN plum_internal.member_badge.badge_id IS 'Badge id.';
 COMMENT ON COLUMN plum_internal.member_badge.company_id IS 'Company id.';
 COMMENT ON COLUMN plum_internal.member_badge.event_id IS 'The event that reached the thresholds.';
+COMMENT ON COLUMN plum_internal.member_badge.revoked_at IS 'When a reversed event took the recipient back below the badge''s thresholds (its bonus was taken back); NULL while held.';
 COMMENT ON COLUMN plum_internal.member_badge.recipient IS 'The recipient (normalised email or E.164 phone).';
 COMMENT ON COLUMN plum_internal.referral.code IS 'The referral code used.';
 COMMENT ON COLUMN plum_internal.referral.company_id IS 'Company id.';
@@ -283,7 +285,8 @@ BEGIN
 	IF amount < 0 OR amount = 'NaN'::numeric THEN
 		PERFORM plum_internal.raise('PU008', format('invalid %s', what), format('The %s is %s; it must not be negative.', what, amount));
 	END IF;
-	RETURN plum_internal.valid_amount(amount, scale, what);
+	-- plum_internal.valid_amount() inlined (an SQL function with SET is planned on every call)
+	RETURN round(plum_internal.check_amount(amount, scale, what)::numeric / (10::numeric ^ scale), scale);
 END
 $$;
 COMMENT ON FUNCTION plum_internal.check_nonneg(numeric, smallint, text) IS 'Internal: the amount (NULL or 0 as they are), or PU008 when negative, NaN, infinite or not exact to the currency.';
@@ -343,8 +346,13 @@ CREATE FUNCTION plum_internal.award_event(co plum_internal.company, ev plum_inte
 	AS $$
 DECLARE
 	r plum_internal.earning_rule;
+	v_rules plum_internal.earning_rule[];
 	b plum_internal.badge;
-	v_ccap plum_internal.accrual_cap;
+	v_ccap numeric;
+	v_cperiod interval;
+	v_badges boolean;
+	v_next timestamptz;
+	v_multi boolean := false;
 	v_eligible numeric;
 	v_room numeric;
 	v_given numeric := 0;
@@ -372,12 +380,17 @@ DECLARE
 	a_mult numeric[];
 	a_hash bytea[];
 BEGIN
-	SELECT * INTO v_ccap FROM plum_internal.accrual_cap c WHERE c.company_id = co.company_id;
-	FOR r IN SELECT * FROM plum_internal.earning_rule x
-			WHERE x.company_id = co.company_id AND x.event = ev.event AND x.active
-				AND (x.starts_at IS NULL OR x.starts_at <= ev.at) AND (x.ends_at IS NULL OR ev.at < x.ends_at)
-				AND (x.min_amount IS NULL OR ev.amount >= x.min_amount)
-			ORDER BY x.rule_id
+	-- the applicable rules, the company's accrual cap and whether any badge counts this event, in one statement
+	SELECT array_agg(x ORDER BY x.rule_id),
+			(SELECT c.cap FROM plum_internal.accrual_cap c WHERE c.company_id = co.company_id),
+			(SELECT c.period FROM plum_internal.accrual_cap c WHERE c.company_id = co.company_id),
+			EXISTS (SELECT FROM plum_internal.badge y WHERE y.company_id = co.company_id AND y.event = ev.event)
+		INTO v_rules, v_ccap, v_cperiod, v_badges
+		FROM plum_internal.earning_rule x
+		WHERE x.company_id = co.company_id AND x.event = ev.event AND x.active
+			AND (x.starts_at IS NULL OR x.starts_at <= ev.at) AND (x.ends_at IS NULL OR ev.at < x.ends_at)
+			AND (x.min_amount IS NULL OR ev.amount >= x.min_amount);
+	FOREACH r IN ARRAY coalesce(v_rules, '{}')
 	LOOP
 		v_eligible := coalesce(ev.amount, 0);
 		IF r.exclude_categories IS NOT NULL AND ev.lines IS NOT NULL THEN
@@ -392,11 +405,11 @@ BEGIN
 					AND NOT a.reversed AND a.at > ev.at - r.cap_period;
 			awarded := least(awarded, greatest(v_room, 0));
 		END IF;
-		IF v_ccap.cap IS NOT NULL AND awarded > 0 THEN
+		IF v_ccap IS NOT NULL AND awarded > 0 THEN
 			-- the awards of this event's earlier rules count too
-			SELECT v_ccap.cap - coalesce(sum(a.awarded), 0) - v_given INTO v_room FROM plum_internal.award a
+			SELECT v_ccap - coalesce(sum(a.awarded), 0) - v_given INTO v_room FROM plum_internal.award a
 				WHERE a.company_id = co.company_id AND a.recipient = ev.recipient AND a.rule_id IS NOT NULL
-					AND NOT a.reversed AND a.at > ev.at - v_ccap.period;
+					AND NOT a.reversed AND a.at > ev.at - v_cperiod;
 			awarded := least(awarded, greatest(v_room, 0));
 		END IF;
 		awarded := round(awarded, co.scale);
@@ -424,8 +437,9 @@ BEGIN
 		END IF;
 	END LOOP;
 
-	FOR b IN SELECT * FROM plum_internal.badge x WHERE x.company_id = co.company_id AND x.event = ev.event
-			AND NOT EXISTS (SELECT FROM plum_internal.member_badge m WHERE m.badge_id = x.badge_id AND m.recipient = ev.recipient)
+	FOR b IN SELECT * FROM plum_internal.badge x WHERE v_badges AND x.company_id = co.company_id AND x.event = ev.event
+			AND NOT EXISTS (SELECT FROM plum_internal.member_badge m WHERE m.badge_id = x.badge_id AND m.recipient = ev.recipient
+				AND m.revoked_at IS NULL)
 			ORDER BY x.badge_id
 	LOOP
 		IF v_count IS NULL THEN
@@ -433,9 +447,12 @@ BEGIN
 				WHERE e.company_id = co.company_id AND e.recipient = ev.recipient AND e.event = ev.event AND e.reversed_at IS NULL;
 		END IF;
 		CONTINUE WHEN v_count < b.min_count OR (b.min_amount IS NOT NULL AND v_sum < b.min_amount);
-		INSERT INTO plum_internal.member_badge (badge_id, company_id, recipient, awarded_at, event_id)
+		-- a badge revoked by a reversal is awarded again when its thresholds are reached again
+		INSERT INTO plum_internal.member_badge AS m (badge_id, company_id, recipient, awarded_at, event_id)
 			VALUES (b.badge_id, co.company_id, ev.recipient, ev.at, ev.event_id)
-			ON CONFLICT DO NOTHING;
+			ON CONFLICT ON CONSTRAINT member_badge_pkey DO UPDATE
+			SET awarded_at = excluded.awarded_at, event_id = excluded.event_id, revoked_at = NULL
+			WHERE m.revoked_at IS NOT NULL;
 		CONTINUE WHEN NOT FOUND OR b.points = 0;
 		n := n + 1;
 		v_any := true;
@@ -453,15 +470,34 @@ BEGIN
 
 	IF v_any THEN
 		-- each funding admin's pool once, in admin order, before the wallet
-		FOR v_admin, v_total IN SELECT x.admin, sum(x.amount) FROM unnest(a_admin, a_awarded) x(admin, amount)
-				WHERE x.amount > 0 GROUP BY x.admin ORDER BY x.admin
-		LOOP
-			PERFORM plum_internal.debit_earned(v_admin, v_total, co.scale, format(' for earned points of %s', ev.recipient));
+		v_total := 0;
+		FOR i IN 1 .. n LOOP
+			CONTINUE WHEN a_awarded[i] = 0;
+			IF v_admin IS NULL THEN
+				v_admin := a_admin[i];
+			ELSIF v_admin <> a_admin[i] THEN
+				v_multi := true;
+			END IF;
+			v_total := v_total + a_awarded[i];
 		END LOOP;
-		PERFORM plum_internal.settle_account(co.company_id, ev.recipient, ev.at);
-		SELECT acc.lots, acc.chain_head INTO v_lots, v_head FROM plum_internal.account acc
-			WHERE acc.company_id = co.company_id AND acc.recipient = ev.recipient;
-		IF NOT FOUND THEN
+		IF NOT v_multi THEN
+			PERFORM plum_internal.debit_earned(v_admin, v_total, co.scale, format(' for earned points of %s', ev.recipient));
+		ELSE
+			FOR v_admin, v_total IN SELECT x.admin, sum(x.amount) FROM unnest(a_admin, a_awarded) x(admin, amount)
+					WHERE x.amount > 0 GROUP BY x.admin ORDER BY x.admin
+			LOOP
+				PERFORM plum_internal.debit_earned(v_admin, v_total, co.scale, format(' for earned points of %s', ev.recipient));
+			END LOOP;
+		END IF;
+		-- the wallet, locked (lots expired by now are first recorded as breakage by settle_account)
+		SELECT acc.lots, acc.chain_head, acc.next_expiry INTO v_lots, v_head, v_next FROM plum_internal.account acc
+			WHERE acc.company_id = co.company_id AND acc.recipient = ev.recipient
+			FOR UPDATE;
+		IF FOUND AND v_next <= ev.at THEN
+			PERFORM plum_internal.settle_account(co.company_id, ev.recipient, ev.at);
+			SELECT acc.lots, acc.chain_head INTO v_lots, v_head FROM plum_internal.account acc
+				WHERE acc.company_id = co.company_id AND acc.recipient = ev.recipient;
+		ELSIF NOT FOUND THEN
 			INSERT INTO plum_internal.account (company_id, recipient, lots)
 				VALUES (co.company_id, ev.recipient, plum_internal.wallet_empty(co.scale))
 				ON CONFLICT ON CONSTRAINT account_pkey DO NOTHING;
@@ -481,14 +517,16 @@ BEGIN
 		-- the wallet and its chain head in one statement (the row is locked since settle_account)
 		UPDATE plum_internal.account acc SET lots = v_lots, chain_head = v_head
 			WHERE acc.company_id = co.company_id AND acc.recipient = ev.recipient;
-		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, reference, note, hash, multiplier)
-			SELECT x.id, co.company_id, ev.at, 'give', x.amount, x.admin, ev.recipient, x.id, v_ref, x.note, x.hash,
-					CASE WHEN ev.event = 'purchase' AND x.badge IS NULL THEN x.mult END
-				FROM unnest(a_id, a_awarded, a_admin, a_note, a_hash, a_mult, a_badge) x(id, amount, admin, note, hash, mult, badge)
-				WHERE x.amount > 0
-				ORDER BY x.id;
 	END IF;
 	IF n > 0 THEN
+		-- the give ledger rows (awards of 0 have none) and the award rows, in one statement
+		WITH j AS (
+			INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, reference, note, hash, multiplier)
+				SELECT x.id, co.company_id, ev.at, 'give', x.amount, x.admin, ev.recipient, x.id, v_ref, x.note, x.hash,
+						CASE WHEN ev.event = 'purchase' AND x.badge IS NULL THEN x.mult END
+					FROM unnest(a_id, a_awarded, a_admin, a_note, a_hash, a_mult, a_badge) x(id, amount, admin, note, hash, mult, badge)
+					WHERE x.amount > 0
+					ORDER BY x.id)
 		INSERT INTO plum_internal.award (award_id, event_id, company_id, recipient, rule_id, badge_id, admin_id, desired, awarded,
 				multiplier, at, issued_at, available_at, expires_at)
 			SELECT x.id, ev.event_id, co.company_id, ev.recipient, x.rule, x.badge, x.admin, x.desired, x.amount,
@@ -496,9 +534,15 @@ BEGIN
 				FROM unnest(a_id, a_rule, a_badge, a_admin, a_desired, a_awarded, a_mult, a_avail, a_exp)
 					x(id, rule, badge, admin, desired, amount, mult, avail, exp);
 	END IF;
-	RETURN QUERY SELECT x.rule, x.desired, x.amount, CASE WHEN x.amount > 0 THEN x.id END, CASE WHEN x.amount > 0 THEN x.avail END
-		FROM unnest(a_rule, a_desired, a_awarded, a_id, a_avail) WITH ORDINALITY x(rule, desired, amount, id, avail, o)
-		WHERE x.rule IS NOT NULL ORDER BY x.o;
+	FOR i IN 1 .. n LOOP
+		CONTINUE WHEN a_rule[i] IS NULL;
+		rule_id := a_rule[i];
+		desired := a_desired[i];
+		awarded := a_awarded[i];
+		lot_id := CASE WHEN a_awarded[i] > 0 THEN a_id[i] END;
+		available_at := CASE WHEN a_awarded[i] > 0 THEN a_avail[i] END;
+		RETURN NEXT;
+	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION plum_internal.award_event(plum_internal.company, plum_internal.event, numeric) IS
@@ -516,7 +560,6 @@ DECLARE
 	v_now timestamptz := plum.now();
 	v_ev plum_internal.event;
 	v_mult numeric := 1;
-	v_tier plum_internal.tier;
 	v_ref plum_internal.referral;
 BEGIN
 	INSERT INTO plum_internal.event AS e (company_id, recipient, event, event_ref, amount, lines, attrs, at)
@@ -543,9 +586,16 @@ BEGIN
 
 	PERFORM plum_internal.lock_member(co.company_id, fire_event.recipient);
 	IF fire_event.event = 'purchase' THEN
-		v_tier := plum_internal.tier_for(co.company_id,
-			plum_internal.spend(co.company_id, fire_event.recipient, v_now, co.tier_window, v_ev.event_id));
-		v_mult := coalesce(v_tier.multiplier, 1);
+		-- the tier held just before this event: plum_internal.spend() inlined (the spend is read only
+		-- when the company has tiers)
+		SELECT t.multiplier INTO v_mult FROM plum_internal.tier t
+			WHERE t.company_id = co.company_id
+				AND t.min_spend <= (SELECT coalesce(sum(e.amount), 0) FROM plum_internal.event e
+					WHERE e.company_id = co.company_id AND e.recipient = fire_event.recipient AND e.event = 'purchase'
+						AND e.at <= v_now AND e.at > v_now - co.tier_window
+						AND (e.reversed_at IS NULL OR e.reversed_at > v_now) AND e.event_id <> v_ev.event_id)
+			ORDER BY t.min_spend DESC LIMIT 1;
+		v_mult := coalesce(v_mult, 1);
 	END IF;
 	RETURN QUERY SELECT * FROM plum_internal.award_event(co, v_ev, v_mult);
 
@@ -647,6 +697,7 @@ DECLARE
 	v_hash bytea;
 	v_ref plum_internal.referral;
 	v_other bigint;
+	v_revoked bigint[];
 BEGIN
 	SELECT * INTO v_ev FROM plum_internal.event e WHERE e.event_id = ev_id;
 	PERFORM plum_internal.lock_member(co.company_id, v_ev.recipient);
@@ -654,12 +705,30 @@ BEGIN
 	IF v_ev.reversed_at IS NOT NULL THEN
 		RETURN 0;
 	END IF;
+	-- the badges of this event's name the recipient holds and no longer reaches without it: revoked,
+	-- their bonus taken back with the event's awards
+	WITH held AS (
+		SELECT m.badge_id, b.min_count, b.min_amount FROM plum_internal.member_badge m JOIN plum_internal.badge b USING (badge_id)
+		WHERE m.company_id = co.company_id AND m.recipient = v_ev.recipient AND m.revoked_at IS NULL AND b.event = v_ev.event),
+	still AS (
+		SELECT count(*) AS n, coalesce(sum(e.amount), 0) AS total FROM plum_internal.event e
+		WHERE e.company_id = co.company_id AND e.recipient = v_ev.recipient AND e.event = v_ev.event
+			AND e.reversed_at IS NULL AND e.event_id <> ev_id)
+	SELECT array_agg(held.badge_id ORDER BY held.badge_id) INTO v_revoked FROM held, still
+		WHERE still.n < held.min_count OR (held.min_amount IS NOT NULL AND still.total < held.min_amount);
+	IF v_revoked IS NOT NULL THEN
+		UPDATE plum_internal.member_badge m SET revoked_at = v_now
+			WHERE m.badge_id = ANY (v_revoked) AND m.recipient = v_ev.recipient;
+	END IF;
 	-- pools first, then the wallet: the lock order of give_points
-	PERFORM 1 FROM plum_internal.admin ad WHERE ad.admin_id IN (SELECT x.admin_id FROM plum_internal.award x WHERE x.event_id = ev_id)
+	PERFORM 1 FROM plum_internal.admin ad WHERE ad.admin_id IN (SELECT x.admin_id FROM plum_internal.award x
+			WHERE x.event_id = ev_id OR (x.badge_id = ANY (v_revoked) AND x.company_id = co.company_id AND x.recipient = v_ev.recipient))
 		ORDER BY ad.admin_id FOR UPDATE;
 	PERFORM plum_internal.settle_account(co.company_id, v_ev.recipient, v_now);
-	FOR a IN SELECT * FROM plum_internal.award x WHERE x.event_id = ev_id AND x.rule_id IS NOT NULL
-			AND x.awarded > x.taken_back ORDER BY x.award_id
+	FOR a IN SELECT * FROM plum_internal.award x
+			WHERE ((x.event_id = ev_id AND x.rule_id IS NOT NULL)
+					OR (x.badge_id = ANY (v_revoked) AND x.company_id = co.company_id AND x.recipient = v_ev.recipient))
+				AND x.awarded > x.taken_back ORDER BY x.award_id
 	LOOP
 		SELECT t.wallet, t.taken INTO v_take FROM plum_internal.account acc,
 			plum_internal.wallet_take_back(acc.lots, a.issued_at, a.available_at, a.expires_at, a.awarded - a.taken_back, v_now) t
@@ -1088,8 +1157,9 @@ COMMENT ON COLUMN plum.referrals.state IS 'referred, qualified or reversed (the 
 CREATE VIEW plum.member_badges WITH (security_barrier) AS
 	SELECT m.company_id, m.recipient, m.badge_id, b.name AS badge, m.awarded_at
 	FROM plum_internal.member_badge m JOIN plum_internal.badge b USING (badge_id)
-	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR m.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
-COMMENT ON VIEW plum.member_badges IS 'Badges awarded to recipients. A role confined to companies sees only theirs.';
+	WHERE m.revoked_at IS NULL
+		AND ((SELECT plum_internal.caller_companies()) IS NULL OR m.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.member_badges IS 'Badges recipients hold: awarded at the event that reached the thresholds; a badge whose thresholds a reversed event took the recipient back below is revoked (not shown, its bonus taken back) until they are reached again. A role confined to companies sees only theirs.';
 COMMENT ON COLUMN plum.member_badges.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.member_badges.recipient IS 'The recipient.';
 COMMENT ON COLUMN plum.member_badges.badge_id IS 'Badge id (plum.add_badge()).';

@@ -124,5 +124,21 @@ SELECT recipient, tier, spend, balance, pending, earned, redeemed, first_seen, l
 SELECT plum.redeem_points(:shop, 'alice@example.com', 10) IS NOT NULL AS redeemed;
 SELECT plum.reverse_event(:shop, 'purchase', 'order-1') AS order1_back;
 SELECT plum.points_balance(:shop, 'alice@example.com') AS alice_after;
+
+-- badges follow the events: a reversal that takes the member back below a badge's thresholds
+-- revokes it (recorded in member_badge.revoked_at) and takes its bonus back; reaching the
+-- thresholds again awards it again, with its bonus
+SELECT plum.reverse_event(:shop, 'review', 'rev-4') AS rev4_back;
+SELECT badge FROM plum.member_badges WHERE recipient = 'bob@example.com';
+SELECT plum.points_balance(:shop, 'bob@example.com') AS bob_before;
+SELECT plum.reverse_event(:shop, 'review', 'rev-1') AS rev1_back;
+SELECT count(*) AS bob_badges FROM plum.member_badges WHERE recipient = 'bob@example.com';
+SELECT revoked_at IS NOT NULL AS revoked FROM plum_internal.member_badge WHERE recipient = 'bob@example.com';
+SELECT plum.points_balance(:shop, 'bob@example.com') AS bob_after;
+SELECT kind, amount, holder, delta FROM plum.ledger WHERE recipient = 'bob@example.com' AND kind = 'takeback' ORDER BY entry_id DESC LIMIT 1;
+SELECT plum.reverse_event(:shop, 'review', 'rev-1') AS again;
+SELECT count(*) FROM plum.record_event(:shop, 'bob@example.com', 'review', 'rev-5');
+SELECT badge FROM plum.member_badges WHERE recipient = 'bob@example.com';
+SELECT plum.points_balance(:shop, 'bob@example.com') AS bob_rewarded;
 SELECT * FROM plum.verify(:shop);
 SELECT * FROM plum.verify(:other);
