@@ -367,7 +367,8 @@ DECLARE
 	v_ref text := 'event:' || ev.event_id;
 	n integer := 0;
 	i integer;
-	-- one element per award: the rules in order, then the badges
+	-- one element per award: the rules in order, then the badges (expiries are
+	-- plum_internal.expiry_of() inlined: an SQL function with SET is parsed on every call)
 	a_rule bigint[];
 	a_badge bigint[];
 	a_admin bigint[];
@@ -425,9 +426,9 @@ BEGIN
 		IF awarded > 0 THEN
 			v_any := true;
 			a_id[n] := nextval('plum_internal.journal_entry_id_seq');
-			v_avail := CASE WHEN r.pending IS NULL THEN ev.at ELSE plum_internal.expiry_of(ev.at, r.pending) END;
+			v_avail := CASE WHEN r.pending IS NULL THEN ev.at ELSE ((ev.at AT TIME ZONE 'UTC') + r.pending) AT TIME ZONE 'UTC' END;
 			a_avail[n] := v_avail;
-			a_exp[n] := plum_internal.expiry_of(v_avail, co.points_validity);
+			a_exp[n] := ((v_avail AT TIME ZONE 'UTC') + co.points_validity) AT TIME ZONE 'UTC';
 			a_note[n] := format('earned: rule %s, %s %s, multiplier %s', r.rule_id, ev.event, ev.event_ref, award_event.multiplier);
 		ELSE
 			a_id[n] := -nextval('plum_internal.journal_entry_id_seq');
@@ -464,7 +465,7 @@ BEGIN
 		a_mult[n] := 1;
 		a_id[n] := nextval('plum_internal.journal_entry_id_seq');
 		a_avail[n] := ev.at;
-		a_exp[n] := plum_internal.expiry_of(ev.at, co.points_validity);
+		a_exp[n] := ((ev.at AT TIME ZONE 'UTC') + co.points_validity) AT TIME ZONE 'UTC';
 		a_note[n] := format('badge %s: %s', b.badge_id, b.name);
 	END LOOP;
 

@@ -140,5 +140,23 @@ SELECT plum.reverse_event(:shop, 'review', 'rev-1') AS again;
 SELECT count(*) FROM plum.record_event(:shop, 'bob@example.com', 'review', 'rev-5');
 SELECT badge FROM plum.member_badges WHERE recipient = 'bob@example.com';
 SELECT plum.points_balance(:shop, 'bob@example.com') AS bob_rewarded;
+
+-- the pool's stripes: earned points come from stripes of the rule admin's pool; plum.admins.pool
+-- and create_points report the whole pool; a grant larger than the admin's row gathers the
+-- stripes back; an event the whole pool cannot pay is PU001 and changes nothing
+SELECT plum.add_admin(:shop, 'small@shop.test', 'admin', 1000) AS small \gset
+SELECT plum.create_points(:small, 100);
+SELECT plum.add_earning_rule(:small, 'visit', 'visit', points => 10) AS r_visit \gset
+SELECT awarded FROM plum.record_event(:shop, 'dan@example.com', 'visit', 'v1');
+SELECT pool FROM plum.admins WHERE admin_id = :small;
+SELECT count(*) AS stripes, sum(amount) > 0 AS some_striped, (SELECT pool FROM plum_internal.admin WHERE admin_id = :small) < 90 AS row_holds_less
+	FROM plum_internal.pool_stripe WHERE admin_id = :small;
+SELECT plum.give_points(:small, 'dan@example.com', 80) IS NOT NULL AS given;
+SELECT pool FROM plum.admins WHERE admin_id = :small;
+SELECT awarded FROM plum.record_event(:shop, 'eve@example.com', 'visit', 'v2');
+SELECT pg_temp.try($$SELECT plum.record_event($$ || :shop || $$, 'eve@example.com', 'visit', 'v3')$$);
+SELECT count(*) AS v3_recorded FROM plum_internal.event WHERE event_ref = 'v3';
+SELECT pool FROM plum.admins WHERE admin_id = :small;
+SELECT plum.create_points(:small, 5) AS pool_after_create;
 SELECT * FROM plum.verify(:shop);
 SELECT * FROM plum.verify(:other);
