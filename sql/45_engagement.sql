@@ -598,15 +598,21 @@ BEGIN
 			ORDER BY t.min_spend DESC LIMIT 1;
 		v_mult := coalesce(v_mult, 1);
 	END IF;
-	RETURN QUERY SELECT * FROM plum_internal.award_event(co, v_ev, v_mult);
-
-	-- a referee's first purchase after refer qualifies the referral: both sides' rules fire
+	-- a referee's first purchase after refer qualifies the referral: both sides' rules fire below;
+	-- the referrer's member row is locked now, before any pool or wallet (the canonical order)
 	IF fire_event.event = 'purchase' THEN
 		SELECT * INTO v_ref FROM plum_internal.referral r
 			WHERE r.company_id = co.company_id AND r.referee = fire_event.recipient AND r.state = 'referred'
 				AND r.referred_at <= v_now
 			FOR UPDATE;
 		IF FOUND THEN
+			PERFORM plum_internal.lock_member(co.company_id, v_ref.referrer);
+		END IF;
+	END IF;
+	RETURN QUERY SELECT * FROM plum_internal.award_event(co, v_ev, v_mult);
+
+	IF fire_event.event = 'purchase' THEN
+		IF v_ref.referral_id IS NOT NULL THEN
 			UPDATE plum_internal.referral r SET state = 'qualified', qualified_at = v_now, qualifying_event_id = v_ev.event_id
 				WHERE r.referral_id = v_ref.referral_id;
 			PERFORM plum_internal.fire_event(co, v_ref.referrer, 'referral', 'referral:' || v_ref.referral_id, NULL, NULL, '{}');
