@@ -158,10 +158,11 @@ ReadWallet(const PlumCatalog *cat, int64 company_id, Datum recipient, Datum *lot
 	return found;
 }
 
-/* The company's currency scale read by its primary key without SPI; PU005 when unknown */
-static int
-ReadCompanyScale(const PlumCatalog *cat, int64 company_id)
+/* The company's currency scale read by its primary key without SPI; -1 when unknown (spi_plans.h) */
+int
+PlumCompanyScale(int64 company_id)
 {
+	const PlumCatalog *cat = PlumCatalogGet();
 	Relation	rel = table_open(cat->company_rel, AccessShareLock);
 	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
 	ScanKeyData key;
@@ -186,6 +187,15 @@ ReadCompanyScale(const PlumCatalog *cat, int64 company_id)
 	index_endscan(scan);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
+	return scale;
+}
+
+/* The company's currency scale; PU005 when unknown */
+static int
+ReadCompanyScale(const PlumCatalog *cat, int64 company_id)
+{
+	int			scale = PlumCompanyScale(company_id);
+
 	if (scale < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_UNKNOWN),
