@@ -105,15 +105,16 @@ PreparePlans(PlumPlans *p, const PlumCatalog *cat)
 				 2, args);
 	}
 	{
-		/* $1 order id, $2 company, $3 order_ref, $4 recipient, $5 at, $6 cart, $7 total, $8 key */
+		/* $1 order id, $2 company, $3 order_ref, $4 recipient, $5 at, $6 cart, $7 total, $8 key,
+		 * $9 voucher id */
 		Oid			args[] = {INT8OID, INT8OID, TEXTOID, cat->recipient_type, TIMESTAMPTZOID, JSONBOID,
-		NUMERICOID, TEXTOID};
+		NUMERICOID, TEXTOID, INT8OID};
 
 		PlanKeep(p, PLAN_CLAIM_ORDER,
 				 "INSERT INTO " PLUM_INTERNAL "shop_order AS o (order_id, company_id, order_ref, recipient, at,"
-				 "   cart, total, due, idempotency_key)"
-				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)"
-				 " ON CONFLICT ON CONSTRAINT shop_order_ref_key DO NOTHING", 8, args);
+				 "   cart, total, due, idempotency_key, voucher_id)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)"
+				 " ON CONFLICT ON CONSTRAINT shop_order_ref_key DO NOTHING", 9, args);
 	}
 	{
 		Oid			args[] = {INT8OID, TEXTOID};
@@ -608,6 +609,7 @@ plum_checkout(PG_FUNCTION_ARGS)
 	Numeric		paid_codes_n = zero;
 	Numeric		take_n = zero;
 	bool		has_voucher = false;
+	Datum		voucher_code = (Datum) 0;
 	Voucher		voucher;
 	Payments   *pay;
 
@@ -727,10 +729,35 @@ plum_checkout(PG_FUNCTION_ARGS)
 		}
 	}
 
+	/*
+	 * The voucher is read (not locked) before the order is claimed, so that
+	 * the order's row is written with its voucher_id at once and the last
+	 * write of the row is a HOT update.  Not for a voucher with
+	 * uses_per_customer: an order counts as a use once it has the voucher_id,
+	 * and this one must not count itself (it gets it at the end, as before).
+	 * A voucher's id and restrictions never change; its uses are read again
+	 * under its row lock below.
+	 */
+	if (!PG_ARGISNULL(4))
+	{
+		text	   *given = PG_GETARG_TEXT_PP(4);
+
+		voucher_code = DirectFunctionCall1Coll(upper, DEFAULT_COLLATION_OID, PointerGetDatum(given));
+		if (VoucherCodeValid(given))
+		{
+			Datum		values[2] = {Int64GetDatum(company_id), voucher_code};
+
+			PlanRun(&plans, PLAN_VOUCHER, values, NULL, false, SPI_OK_SELECT);
+			has_voucher = SPI_processed == 1;
+			if (has_voucher)
+				VoucherRead(&voucher);
+		}
+	}
+
 	/* claim the order_ref: a concurrent checkout of the same order waits here for this one */
 	{
-		Datum		values[8];
-		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		Datum		values[9];
+		char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 		values[0] = Int64GetDatum(order_id);
 		values[1] = Int64GetDatum(company_id);
@@ -742,6 +769,8 @@ plum_checkout(PG_FUNCTION_ARGS)
 		values[6] = NumericGetDatum(cart.total);
 		values[7] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
 		nulls[7] = PG_ARGISNULL(7) ? 'n' : ' ';
+		values[8] = has_voucher ? Int64GetDatum(voucher.voucher_id) : (Datum) 0;
+		nulls[8] = has_voucher && !voucher.has_per_customer ? ' ' : 'n';
 		PlanRun(&plans, PLAN_CLAIM_ORDER, values, nulls, false, SPI_OK_INSERT);
 		if (SPI_processed == 0)
 		{
@@ -771,24 +800,14 @@ plum_checkout(PG_FUNCTION_ARGS)
 	 */
 	if (!PG_ARGISNULL(4))
 	{
-		text	   *given = PG_GETARG_TEXT_PP(4);
-		Datum		upper_code = DirectFunctionCall1Coll(upper, DEFAULT_COLLATION_OID, PointerGetDatum(given));
 		Numeric		d = NULL;
 
-		if (VoucherCodeValid(given))
-		{
-			Datum		values[2] = {Int64GetDatum(company_id), upper_code};
-
-			PlanRun(&plans, PLAN_VOUCHER, values, NULL, false, SPI_OK_SELECT);
-			has_voucher = SPI_processed == 1;
-		}
 		if (!has_voucher)
 			ereport(ERROR,
 					(errcode(ERRCODE_PLUM_VOUCHER),
 					 errmsg("voucher does not apply"),
 					 errdetail_internal("exists: there is no voucher %s in company " INT64_FORMAT,
-										TextDatumGetCString(upper_code), company_id)));
-		VoucherRead(&voucher);
+										TextDatumGetCString(voucher_code), company_id)));
 		if (voucher.has_total_uses)
 		{
 			Datum		values[1] = {Int64GetDatum(voucher.voucher_id)};
