@@ -63,6 +63,7 @@ src/recipient.o src/points.o: src/recipient.h
 src/chain.o: src/chain.h src/code.h src/recipient.h src/wallet.h
 src/points.o src/codes.o: src/chain.h
 src/codes.o src/checkout.o: src/codes.h src/code.h src/money.h
+src/points.o src/checkout.o: src/points.h src/wallet.h
 src/code.o src/codes.o: src/code.h
 src/plum.o src/spi_plans.o src/points.o src/codes.o src/links.o: src/spi_plans.h
 src/identity.o src/plum.o src/points.o src/codes.o src/links.o: src/identity.h

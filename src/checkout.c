@@ -23,6 +23,7 @@
 #include "codes.h"
 #include "identity.h"
 #include "money.h"
+#include "points.h"
 #include "recipient.h"
 #include "spi_plans.h"
 
@@ -43,9 +44,6 @@
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
-/* points.c: plum.redeem_points(), called directly for the points part */
-extern Datum plum_redeem_points(PG_FUNCTION_ARGS);
-
 /* the kept plans of this file */
 enum
 {
@@ -59,7 +57,7 @@ enum
 	PLAN_VOUCHER_FAILED,		/* voucher_rules(): the failing rules, for PU010 */
 	PLAN_USES_MINE,				/* a recipient's orders using a voucher */
 	PLAN_VOUCHER_USE,			/* count a use of a voucher with total_uses */
-	PLAN_FINISH					/* the order's amounts + its payments */
+	PLAN_WRITE					/* codes, wallet, ledger rows, the order and its payments */
 };
 
 static PlumPlans plans;
@@ -168,20 +166,53 @@ PreparePlans(PlumPlans *p, const PlumCatalog *cat)
 				 " WHERE v.voucher_id OPERATOR(pg_catalog.=) $1", 1, args);
 	}
 	{
-		/* $1 order, $2 voucher, $3 discount, $4 codes, $5 points, $6 due; the payments:
-		 * $7 instruments, $8 refs, $9 codes, $10 redemption ids, $11 amounts */
-		Oid			args[] = {INT8OID, INT8OID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID,
+		/*
+		 * Every write after the locks, in one statement: $1..$12 the codes
+		 * drained and their code_redeem rows (codes.c's statement, see
+		 * codes.h); $13 the wallet's row (NULL: no points), $14 its lots,
+		 * $15 its chain head, $16 the recipient, $17 the redeem row's entry
+		 * id (NULL: none), $18 its amount, $19 the lots taken, $20 its hash,
+		 * $21 the expire row's entry id (NULL: none), $22 its amount, $23 the
+		 * lots expired, $24 its hash (points.c's statements); $25 the order,
+		 * $26 its voucher, $27 discount, $28 codes, $29 points, $30 due, and
+		 * its payments: $31 instruments, $32 refs, $33 codes, $34 redemption
+		 * ids, $35 amounts.
+		 */
+		Oid			args[] = {TIMESTAMPTZOID, TIDARRAYOID, NUMERICARRAYOID, INT8OID, INT8OID,
+			TEXTOID, TEXTOID, INT8ARRAYOID, NUMERICARRAYOID, INT8ARRAYOID, cat->code_array_type, BYTEAARRAYOID,
+			TIDOID, cat->wallet_type, BYTEAOID, cat->recipient_type, INT8OID, NUMERICOID, cat->wallet_type,
+			BYTEAOID, INT8OID, NUMERICOID, cat->wallet_type, BYTEAOID,
+			INT8OID, INT8OID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID,
 		TEXTARRAYOID, TEXTARRAYOID, cat->code_array_type, INT8ARRAYOID, NUMERICARRAYOID};
 
-		PlanKeep(p, PLAN_FINISH,
-				 "WITH o AS (UPDATE " PLUM_INTERNAL "shop_order o SET voucher_id = $2, discount = $3,"
-				 "   codes = $4, points = $5, due = $6 WHERE o.order_id OPERATOR(pg_catalog.=) $1)"
-				 " INSERT INTO " PLUM_INTERNAL "order_payment (order_id, seq, instrument, ref, code,"
+		PlanKeep(p, PLAN_WRITE,
+				 "WITH u AS (UPDATE " PLUM_INTERNAL "issued_code ic"
+				 "   SET balance = v.balance, distributed_at = COALESCE(ic.distributed_at, $1), chain_head = v.hash"
+				 "   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($12)) AS v(t, balance, hash)"
+				 "   WHERE ic.ctid OPERATOR(pg_catalog.=) v.t),"
+				 " w AS (UPDATE " PLUM_INTERNAL "account SET lots = $14, chain_head = $15"
+				 "   WHERE ctid OPERATOR(pg_catalog.=) $13),"
+				 " o AS (UPDATE " PLUM_INTERNAL "shop_order o SET voucher_id = $26, discount = $27,"
+				 "   codes = $28, points = $29, due = $30 WHERE o.order_id OPERATOR(pg_catalog.=) $25),"
+				 " p AS (INSERT INTO " PLUM_INTERNAL "order_payment (order_id, seq, instrument, ref, code,"
 				 "   redemption_id, amount)"
-				 " SELECT $1, p.seq, p.instrument, p.ref, p.code, p.redemption_id, p.amount"
-				 " FROM ROWS FROM (pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9),"
-				 "   pg_catalog.unnest($10), pg_catalog.unnest($11)) WITH ORDINALITY"
-				 "   AS p(instrument, ref, code, redemption_id, amount, seq)", 11, args);
+				 "   SELECT $25, p.seq, p.instrument, p.ref, p.code, p.redemption_id, p.amount"
+				 "   FROM ROWS FROM (pg_catalog.unnest($31), pg_catalog.unnest($32), pg_catalog.unnest($33),"
+				 "     pg_catalog.unnest($34), pg_catalog.unnest($35)) WITH ORDINALITY"
+				 "     AS p(instrument, ref, code, redemption_id, amount, seq))"
+				 " INSERT INTO " PLUM_INTERNAL "journal (entry_id, company_id, at, kind, amount, recipient, campaign_id,"
+				 "   item_id, code, reference, idempotency_key, balance_after, lots, hash)"
+				 " SELECT r.entry_id, $4, $1, 'code_redeem', r.applied, NULL::plum.recipient, r.campaign_id, $5, r.code,"
+				 "   $6, $7, r.balance, NULL::plum.wallet, r.hash"
+				 " FROM ROWS FROM (pg_catalog.unnest($8), pg_catalog.unnest($9), pg_catalog.unnest($10),"
+				 "   pg_catalog.unnest($11), pg_catalog.unnest($3), pg_catalog.unnest($12))"
+				 "   AS r(entry_id, applied, campaign_id, code, balance, hash)"
+				 " UNION ALL"
+				 " SELECT $17, $4, $1, 'redeem', $18, $16, NULL, NULL, NULL, $6, NULL, NULL, $19, $20"
+				 " WHERE $17 IS NOT NULL"
+				 " UNION ALL"
+				 " SELECT $21, $4, $1, 'expire', $22, $16, NULL, NULL, NULL, NULL, NULL, NULL, $23, $24"
+				 " WHERE $21 IS NOT NULL", 35, args);
 	}
 }
 
@@ -608,6 +639,10 @@ plum_checkout(PG_FUNCTION_ARGS)
 	Numeric		discount_n = zero;
 	Numeric		paid_codes_n = zero;
 	Numeric		take_n = zero;
+	Datum		write[35];		/* the parameters of the one write (PLAN_WRITE) */
+	char		write_nulls[35];
+	int			nrows = 0;		/* the ledger rows it writes */
+	PointsTaken taken;			/* the points part, referenced by write */
 	bool		has_voucher = false;
 	Datum		voucher_code = (Datum) 0;
 	Voucher		voucher;
@@ -869,6 +904,10 @@ plum_checkout(PG_FUNCTION_ARGS)
 	}
 
 	/* 2. the codes, in the order given: all checked, only those needed drained */
+	for (int i = 0; i < 35; i++)
+		write_nulls[i] = ' ';
+	CodesStoreValues(NULL, 0, NULL, NULL, company_id, scale, now, 0, (Datum) 0, true,
+					 PointerGetDatum(order_ref), false, (Datum) 0, true, write, write_nulls);
 	if (ncodes > 0)
 	{
 		LockedCode **given = CodesLock(codes, elems, ncodes);
@@ -928,8 +967,10 @@ plum_checkout(PG_FUNCTION_ARGS)
 				remaining[i] -= applied[i];
 				want -= applied[i];
 			}
-			CodesStore(given, use, applied, remaining, company_id, scale, now, entry,
-					   (Datum) 0, true, PointerGetDatum(order_ref), false, (Datum) 0, true);
+			CodesStoreValues(given, use, applied, remaining, company_id, scale, now, entry,
+							 (Datum) 0, true, PointerGetDatum(order_ref), false, (Datum) 0, true,
+							 write, write_nulls);
+			nrows += use;
 			for (int i = 0; i < use; i++)
 			{
 				Datum		code = PlumCodeGetDatum(given[i]->code);
@@ -945,29 +986,40 @@ plum_checkout(PG_FUNCTION_ARGS)
 		}
 	}
 
-	/* 3. points, FIFO, at most what is left to pay (redeem_points locks the wallet) */
+	/* 3. points, FIFO, at most what is left to pay: the wallet locked, its rows chained */
+	for (int i = 12; i < 24; i++)
+		write_nulls[i] = 'n';
+	write[15] = recipient;
+	write_nulls[15] = has_recipient ? ' ' : 'n';
 	if (points != NULL && left > 0)
 	{
-		LOCAL_FCINFO(call, 5);
 		Datum		redemption;
 
 		take = Min(points_minor, left);
 		/* least(points, left): the first when equal */
 		take_n = NumCmp(left_n, points) < 0 ? left_n : points;
-		InitFunctionCallInfoData(*call, NULL, 5, InvalidOid, NULL, NULL);
-		call->args[0].value = Int64GetDatum(company_id);
-		call->args[0].isnull = false;
-		call->args[1].value = recipient;
-		call->args[1].isnull = false;
-		call->args[2].value = NumericGetDatum(MinorToNumeric(take, scale));
-		call->args[2].isnull = false;
-		call->args[3].value = PointerGetDatum(order_ref);
-		call->args[3].isnull = false;
-		call->args[4].value = (Datum) 0;
-		call->args[4].isnull = true;
-		redemption = plum_redeem_points(call);
-		if (call->isnull)
-			elog(ERROR, "plum: redeem_points returned NULL");
+		PointsTake(company_id, recipient, take, scale, now, PointerGetDatum(order_ref), &taken);
+		write[12] = PointerGetDatum(&taken.ctid);
+		write[13] = PointerGetDatum(taken.remaining);
+		write[14] = PointerGetDatum(taken.head);
+		write[16] = Int64GetDatum(taken.entry);
+		write[17] = NumericGetDatum(taken.amount);
+		write[18] = PointerGetDatum(taken.taken);
+		write[19] = PointerGetDatum(taken.hash);
+		for (int i = 12; i < 20; i++)
+			write_nulls[i] = ' ';
+		nrows++;
+		if (taken.expired->nlots > 0)
+		{
+			write[20] = Int64GetDatum(taken.expiry_entry);
+			write[21] = NumericGetDatum(taken.expired_amount);
+			write[22] = PointerGetDatum(taken.expired);
+			write[23] = PointerGetDatum(taken.expiry_hash);
+			for (int i = 20; i < 24; i++)
+				write_nulls[i] = ' ';
+			nrows++;
+		}
+		redemption = Int64GetDatum(taken.entry);
 		AddPayment(pay, "points", CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(int8out, redemption))),
 				   false, (Datum) 0, true, redemption, false, take, take_n);
 		left = MoneySub(left, take, scale);
@@ -978,10 +1030,10 @@ plum_checkout(PG_FUNCTION_ARGS)
 	if (left > 0)
 		AddPayment(pay, "due", (Datum) 0, true, (Datum) 0, true, (Datum) 0, true, left, left_n);
 
-	/* the order's amounts and its payments, in one statement */
+	/* the codes, the wallet, their ledger rows, the order's amounts and its payments */
 	{
-		Datum		values[11];
-		char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		Datum	   *values = write + 24;
+		char	   *nulls = write_nulls + 24;
 		int			dims[1] = {pay->n};
 		int			lbs[1] = {1};
 
@@ -1001,9 +1053,9 @@ plum_checkout(PG_FUNCTION_ARGS)
 		values[9] = PointerGetDatum(construct_md_array(pay->redemption, pay->redemption_null, 1, dims, lbs,
 													   INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		values[10] = PointerGetDatum(construct_array(pay->stored, pay->n, NUMERICOID, -1, false, TYPALIGN_INT));
-		PlanRun(&plans, PLAN_FINISH, values, nulls, false, SPI_OK_INSERT);
-		if (SPI_processed != (uint64) pay->n)
-			elog(ERROR, "plum: %d payments expected, " UINT64_FORMAT " written", pay->n, SPI_processed);
+		PlanRun(&plans, PLAN_WRITE, write, write_nulls, false, SPI_OK_INSERT);
+		if (SPI_processed != (uint64) nrows)
+			elog(ERROR, "plum: %d ledger rows expected, " UINT64_FORMAT " written", nrows, SPI_processed);
 	}
 
 	/* one row per instrument, in the order applied */

@@ -403,12 +403,12 @@ MakeArray(Datum *elems, int n, Oid type, int16 len, bool byval, char align)
 	return PointerGetDatum(construct_array(elems, n, type, len, byval, align));
 }
 
-/* Write drained codes and their ledger rows in one statement (codes.h) */
+/* The 12 parameters of the statement writing drained codes and their ledger rows (codes.h) */
 void
-CodesStore(LockedCode **given, int napplied, const int64 *applied, const int64 *remaining,
-		   int64 company_id, int scale, TimestampTz now, int64 entry,
-		   Datum item, bool item_null, Datum reference, bool reference_null,
-		   Datum key, bool key_null)
+CodesStoreValues(LockedCode **given, int napplied, const int64 *applied, const int64 *remaining,
+				 int64 company_id, int scale, TimestampTz now, int64 entry,
+				 Datum item, bool item_null, Datum reference, bool reference_null,
+				 Datum key, bool key_null, Datum *values, char *nulls)
 {
 	const PlumCatalog *cat = PlumCatalogGet();
 	Datum	   *ctids = palloc(sizeof(Datum) * napplied);
@@ -418,12 +418,11 @@ CodesStore(LockedCode **given, int napplied, const int64 *applied, const int64 *
 	Datum	   *campaigns = palloc(sizeof(Datum) * napplied);
 	Datum	   *used = palloc(sizeof(Datum) * napplied);
 	Datum	   *hashes = palloc(sizeof(Datum) * napplied);
-	Datum		values[12];
-	char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	Datum		fields[PLUM_CHAIN_FIELDS] = {0};
 	bool		isnull[PLUM_CHAIN_FIELDS];
 
-	PlansReady(&plans, PreparePlans);
+	for (int i = 0; i < 12; i++)
+		nulls[i] = ' ';
 
 	/* each code's row chains on the code's head (the codes are locked) */
 	for (int f = 0; f < PLUM_CHAIN_FIELDS; f++)
@@ -472,6 +471,20 @@ CodesStore(LockedCode **given, int napplied, const int64 *applied, const int64 *
 	values[10] = MakeArray(used, napplied, cat->code_type, cat->code_len, cat->code_byval,
 						   cat->code_align);
 	values[11] = MakeArray(hashes, napplied, BYTEAOID, -1, false, TYPALIGN_INT);
+}
+
+/* Write drained codes and their ledger rows in one statement */
+static void
+CodesStore(LockedCode **given, int napplied, const int64 *applied, const int64 *remaining,
+		   int64 company_id, int scale, TimestampTz now, int64 entry,
+		   Datum item, bool item_null, Datum reference, bool reference_null,
+		   Datum key, bool key_null)
+{
+	Datum		values[12];
+	char		nulls[12];
+
+	CodesStoreValues(given, napplied, applied, remaining, company_id, scale, now, entry,
+					 item, item_null, reference, reference_null, key, key_null, values, nulls);
 	PlanRun(&plans, PLAN_STORE, values, nulls, false, SPI_OK_INSERT);
 	if (SPI_processed != (uint64) napplied)
 		elog(ERROR, "plum: %d ledger rows expected, " UINT64_FORMAT " written", napplied, SPI_processed);

@@ -35,15 +35,17 @@ typedef struct LockedCode
 extern LockedCode **CodesLock(ArrayType *codes, Datum *elems, int n);
 
 /*
- * Write the first n codes of given drained by applied (remaining left on
- * each) and their code_redeem ledger rows, chained on each code's head; the
- * first row's entry id is entry, the others are drawn in order.  item,
- * reference and key: the optional fields of the rows (NULL when isnull).
- * Inside SPI_connect.
+ * The 12 parameters of codes.c's statement writing the first n codes of
+ * given drained by applied (remaining left on each) and their code_redeem
+ * ledger rows, chained on each code's head: $1 at, $2 ctids, $3 balances
+ * left, $4 company, $5 item, $6 reference, $7 idempotency key, $8 entry ids,
+ * $9 amounts applied, $10 campaigns, $11 codes, $12 the rows' hashes (each
+ * code's new chain head).  The first row's entry id is entry, the others are
+ * drawn in order.  item, reference and key: NULL when *_null.
  */
-extern void CodesStore(LockedCode **given, int n, const int64 *applied, const int64 *remaining,
-					   int64 company_id, int scale, TimestampTz now, int64 entry,
-					   Datum item, bool item_null, Datum reference, bool reference_null,
-					   Datum key, bool key_null);
+extern void CodesStoreValues(LockedCode **given, int n, const int64 *applied, const int64 *remaining,
+							 int64 company_id, int scale, TimestampTz now, int64 entry,
+							 Datum item, bool item_null, Datum reference, bool reference_null,
+							 Datum key, bool key_null, Datum *values, char *nulls);
 
 #endif							/* PLUM_CODES_H */
