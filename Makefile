@@ -3,7 +3,7 @@ EXTENSION    = plum plum_proxy
 EXTVERSION   = 0.2.0
 MODULE_big   = plum
 OBJS         = src/plum.o src/guc.o src/spi_plans.o src/money.o src/recipient.o src/code.o src/chain.o \
-               src/lots.o src/wallet.o src/wallet_sql.o src/points.o src/codes.o src/links.o src/qr.o src/compat.o \
+               src/lots.o src/wallet.o src/wallet_sql.o src/points.o src/codes.o src/checkout.o src/links.o src/qr.o src/compat.o \
                src/identity.o src/errors.o src/shard.o
 
 # The install script is assembled from one file per area, in name order; the upgrade script
@@ -62,6 +62,8 @@ src/lots.o src/wallet.o src/wallet_sql.o src/points.o: src/wallet.h
 src/recipient.o src/points.o: src/recipient.h
 src/chain.o: src/chain.h src/code.h src/recipient.h src/wallet.h
 src/points.o src/codes.o: src/chain.h
+src/codes.o src/checkout.o: src/codes.h src/code.h src/money.h
+src/points.o src/checkout.o: src/points.h src/wallet.h
 src/code.o src/codes.o: src/code.h
 src/plum.o src/spi_plans.o src/points.o src/codes.o src/links.o: src/spi_plans.h
 src/identity.o src/plum.o src/points.o src/codes.o src/links.o: src/identity.h

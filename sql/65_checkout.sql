@@ -498,183 +498,20 @@ CREATE FUNCTION plum_internal.order_rows(order_id bigint, scale smallint)
 COMMENT ON FUNCTION plum_internal.order_rows(bigint, smallint) IS
 	'Internal: what checkout returned for an order, rebuilt from its payments.';
 
+-- The checkout hot path, in C (src/checkout.c), in the lock order above: the cart checked and
+-- summed and the voucher's restrictions evaluated in C, the codes locked and drained with
+-- plum.redeem_codes()'s statements (src/codes.c), the points taken as plum.redeem_points() takes
+-- them, one statement writing the order's instruments.  A malformed cart is refused by
+-- plum_internal.cart_total() and a voucher that does not apply is explained by
+-- plum_internal.voucher_rules(), so their wording has one source.
 CREATE FUNCTION plum.checkout(company_id bigint, order_ref text, cart jsonb, recipient plum.recipient DEFAULT NULL,
 		voucher text DEFAULT NULL, codes plum.code[] DEFAULT NULL, points numeric DEFAULT NULL,
 		idempotency_key text DEFAULT NULL)
 	RETURNS TABLE(instrument text, ref text, amount numeric)
-	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	LANGUAGE C VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, plum, pg_temp
 	ROWS 4
-	AS $$
-DECLARE
-	v_now timestamptz := plum.now();
-	v_scale smallint;
-	v_total numeric;
-	v_order bigint;
-	v_prior bigint;
-	v_voucher plum_internal.voucher;
-	v_failed text;
-	v_discount numeric := 0;
-	v_left numeric;
-	v_rows plum_internal.issued_code[];
-	v_row plum_internal.issued_code;
-	v_use integer := 0;
-	v_held numeric := 0;
-	v_paid_codes numeric := 0;
-	v_take numeric;
-	v_red bigint;
-	v_inst text[] := '{}';
-	v_ref text[] := '{}';
-	v_code plum.code[] := '{}';
-	v_redid bigint[] := '{}';
-	v_amt numeric[] := '{}';
-	v_applied record;
-	i integer;
-BEGIN
-	-- the arguments themselves, then the look-ups
-	PERFORM plum_internal.not_null(company_id, 'company_id');
-	PERFORM plum_internal.not_null(order_ref, 'order_ref');
-	IF length(order_ref) = 0 OR length(order_ref) > 200 THEN
-		PERFORM plum_internal.raise('22023', 'invalid order_ref',
-			format('The order_ref is %s characters long; it must have 1 to 200.', length(order_ref)));
-	END IF;
-	SELECT c.scale INTO v_scale FROM plum_internal.company c WHERE c.company_id = checkout.company_id;
-	v_total := plum_internal.cart_total(cart, v_scale);
-	IF points IS NOT NULL THEN
-		IF recipient IS NULL THEN
-			PERFORM plum_internal.raise('22004', 'points need a recipient',
-				format('%s points were asked for, and no recipient is given.', points), 'Give the recipient whose wallet pays.');
-		END IF;
-		points := plum_internal.valid_amount(points, coalesce(v_scale, 4::smallint), 'points');
-	END IF;
-	IF array_position(codes, NULL) IS NOT NULL THEN
-		PERFORM plum_internal.raise('22004', format('code #%s must not be null', array_position(codes, NULL)));
-	END IF;
-	IF v_scale IS NULL THEN
-		PERFORM plum_internal.raise('PU005', 'unknown company', format('There is no company %s.', company_id));
-	END IF;
-	PERFORM plum_internal.check_company(checkout.company_id);
-
-	-- a keyed call claims its key first: a replay returns the first call's rows
-	v_order := nextval('plum_internal.shop_order_order_id_seq');
-	IF idempotency_key IS NOT NULL THEN
-		v_prior := plum_internal.claim_key(checkout.company_id, idempotency_key, 'checkout',
-			format('%s, %L, %L, %s, %s, %s, %s', checkout.company_id, order_ref, cart::text,
-				coalesce(quote_literal(recipient::text), 'NULL'), coalesce(quote_literal(upper(voucher)), 'NULL'),
-				coalesce(quote_literal(codes::text), 'NULL'), coalesce(points::text, 'NULL')),
-			v_order);
-		IF v_prior IS NOT NULL THEN
-			RETURN QUERY SELECT * FROM plum_internal.order_rows(v_prior, v_scale);
-			RETURN;
-		END IF;
-	END IF;
-
-	-- claim the order_ref: a concurrent checkout of the same order waits here for this one
-	INSERT INTO plum_internal.shop_order AS o (order_id, company_id, order_ref, recipient, at, cart, total, due, idempotency_key)
-		VALUES (v_order, checkout.company_id, order_ref, recipient, v_now, cart, v_total, v_total, idempotency_key)
-		ON CONFLICT ON CONSTRAINT shop_order_ref_key DO NOTHING;
-	IF NOT FOUND THEN
-		PERFORM plum_internal.raise('PU003', 'order already checked out',
-			(SELECT format('Order %s of company %s was checked out at %s.', o.order_ref, o.company_id, o.at)
-				FROM plum_internal.shop_order o WHERE o.company_id = checkout.company_id AND o.order_ref = checkout.order_ref),
-			'Refund it with plum.refund(), or retry with the first call''s idempotency key and arguments.');
-	END IF;
-	v_left := v_total;
-
-	-- 1. the voucher.  Its uses are counted exactly: with total_uses, under its row lock (the
-	-- counter); with uses_per_customer only, under a transaction lock of the voucher and the
-	-- recipient; a voucher without either is only read, so its checkouts never wait on each other.
-	-- (A voucher's restrictions never change after create_voucher.)
-	IF voucher IS NOT NULL THEN
-		SELECT * INTO v_voucher FROM plum_internal.voucher v
-			WHERE v.company_id = checkout.company_id AND v.code = plum_internal.voucher_code(checkout.voucher);
-		IF NOT FOUND THEN
-			PERFORM plum_internal.raise('PU010', 'voucher does not apply',
-				format('exists: there is no voucher %s in company %s', upper(voucher), company_id));
-		END IF;
-		IF v_voucher.total_uses IS NOT NULL THEN
-			SELECT * INTO STRICT v_voucher FROM plum_internal.voucher v WHERE v.voucher_id = v_voucher.voucher_id FOR UPDATE;
-		ELSIF v_voucher.uses_per_customer IS NOT NULL AND recipient IS NOT NULL THEN
-			PERFORM pg_advisory_xact_lock(hashtext('plum.voucher ' || v_voucher.voucher_id), hashtext(recipient::text));
-		END IF;
-		SELECT string_agg(format('%s: %s', r.rule, r.detail), '; ') FILTER (WHERE NOT r.ok), max(r.discount)
-			INTO v_failed, v_discount
-			FROM plum_internal.voucher_rules(v_voucher, cart, v_total, recipient, v_now, v_scale) AS r;
-		IF v_failed IS NOT NULL THEN
-			PERFORM plum_internal.raise('PU010', 'voucher does not apply', format('Voucher %s: %s.', v_voucher.code, v_failed),
-				'plum.validate_voucher() shows every restriction.');
-		END IF;
-		IF v_voucher.total_uses IS NOT NULL THEN
-			UPDATE plum_internal.voucher v SET uses = v.uses + 1 WHERE v.voucher_id = v_voucher.voucher_id;
-		END IF;
-		v_left := v_left - v_discount;
-		v_inst := v_inst || 'voucher'::text; v_ref := v_ref || v_voucher.code; v_code := v_code || NULL::plum.code;
-		v_redid := v_redid || NULL::bigint; v_amt := v_amt || v_discount;
-	END IF;
-
-	-- 2. the codes, in the order given: all checked, only those needed drained
-	IF cardinality(codes) > 0 THEN
-		v_rows := plum_internal.lock_codes(codes);
-		FOR i IN 1 .. cardinality(v_rows) LOOP
-			v_row := v_rows[i];
-			IF v_row.company_id <> checkout.company_id THEN
-				PERFORM plum_internal.raise('PU009', 'code belongs to another company',
-					format('Code #%s (%s) is company %s''s; the order is company %s''s.', i, v_row.code, v_row.company_id, company_id));
-			END IF;
-			IF v_row.cancelled_at IS NOT NULL THEN
-				PERFORM plum_internal.raise('PU003', 'code cancelled',
-					format('Code #%s (%s) was cancelled at %s.', i, v_row.code, v_row.cancelled_at));
-			END IF;
-			IF v_row.expires_at <= v_now THEN
-				PERFORM plum_internal.raise('PU002', 'code expired', format('Code #%s (%s) expired at %s.', i, v_row.code, v_row.expires_at));
-			END IF;
-			IF v_row.balance = 0 THEN
-				PERFORM plum_internal.raise('PU003', 'code already redeemed', format('Code #%s (%s) has no balance left.', i, v_row.code));
-			END IF;
-			IF v_held < v_left THEN
-				v_use := i;
-				v_held := v_held + v_row.balance;
-			END IF;
-		END LOOP;
-		IF v_use > 0 THEN
-			FOR v_applied IN
-				SELECT r.code, r.applied FROM plum.redeem_codes(codes[1:v_use], least(v_held, v_left), NULL, order_ref, NULL) AS r
-			LOOP
-				v_inst := v_inst || 'code'::text; v_ref := v_ref || v_applied.code::text; v_code := v_code || v_applied.code;
-				v_redid := v_redid || NULL::bigint; v_amt := v_amt || v_applied.applied;
-				v_paid_codes := v_paid_codes + v_applied.applied;
-			END LOOP;
-			v_left := v_left - v_paid_codes;
-		END IF;
-	END IF;
-
-	-- 3. points, FIFO, at most what is left to pay
-	IF points IS NOT NULL AND v_left > 0 THEN
-		v_take := least(points, v_left);
-		v_red := plum.redeem_points(checkout.company_id, recipient, v_take, order_ref, NULL);
-		v_inst := v_inst || 'points'::text; v_ref := v_ref || v_red::text; v_code := v_code || NULL::plum.code;
-		v_redid := v_redid || v_red; v_amt := v_amt || v_take;
-		v_left := v_left - v_take;
-	END IF;
-
-	-- 4. the rest is due, paid outside plum
-	IF v_left > 0 THEN
-		v_inst := v_inst || 'due'::text; v_ref := v_ref || NULL::text; v_code := v_code || NULL::plum.code;
-		v_redid := v_redid || NULL::bigint; v_amt := v_amt || v_left;
-	END IF;
-
-	UPDATE plum_internal.shop_order o SET voucher_id = v_voucher.voucher_id, discount = v_discount, codes = v_paid_codes,
-			points = coalesce(v_take, 0), due = v_left
-		WHERE o.order_id = v_order;
-	INSERT INTO plum_internal.order_payment (order_id, seq, instrument, ref, code, redemption_id, amount)
-		SELECT v_order, p.seq, p.instrument, p.ref, p.code, p.redemption_id, p.amount
-		FROM ROWS FROM (unnest(v_inst), unnest(v_ref), unnest(v_code), unnest(v_redid), unnest(v_amt)) WITH ORDINALITY
-			AS p(instrument, ref, code, redemption_id, amount, seq);
-	RETURN QUERY SELECT u.instrument, u.ref, round(u.amount, v_scale)
-		FROM ROWS FROM (unnest(v_inst), unnest(v_ref), unnest(v_amt)) WITH ORDINALITY AS u(instrument, ref, amount, seq)
-		ORDER BY u.seq;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'plum_checkout';
 COMMENT ON FUNCTION plum.checkout(bigint, text, jsonb, plum.recipient, text, plum.code[], numeric, text) IS
 	'Check out an order, all or nothing: the voucher''s discount (PU010 with every failing restriction), then the codes in the order given, each drained only as far as needed (PU002 expired, PU003 cancelled or used up, PU009 another company''s), then up to points points of the recipient''s wallet FIFO, at most what is left (22004 without a recipient, PU001 when short); the rest is due. Returns one row per instrument: (voucher, code, discount), (code, code, applied) each, (points, redemption id, amount), (due, NULL, amount). order_ref is unique per company (PU003 on a second checkout, unless an idempotent replay with the same key and arguments; PU006 for the same key with other arguments).';
 

@@ -11,6 +11,7 @@
 #include "plum.h"
 #include "chain.h"
 #include "code.h"
+#include "codes.h"
 #include "identity.h"
 #include "money.h"
 #include "spi_plans.h"
@@ -37,21 +38,6 @@ enum
 
 static PlumPlans plans;
 
-/* One code as locked: the columns redeem_codes() reads */
-typedef struct LockedCode
-{
-	ItemPointerData ctid;
-	int64		code;
-	int64		company_id;
-	int64		campaign_id;
-	bool		expires_null;
-	TimestampTz expires_at;
-	bool		cancelled_null;
-	TimestampTz cancelled_at;
-	Datum		balance;		/* numeric, as stored */
-	int16		scale;
-	bytea	   *head;			/* the code's chain head (NULL: none yet) */
-} LockedCode;
 
 /* A code with its place in a list, for sorting by code */
 typedef struct CodePlace
@@ -296,6 +282,26 @@ LockCodes(ArrayType *codes, int *nrows)
 	return rows;
 }
 
+/* Lock the codes of a list in code order; their rows in the order given (codes.h) */
+LockedCode **
+CodesLock(ArrayType *codes, Datum *elems, int n)
+{
+	LockedCode *rows;
+	int			nrows;
+	int		   *rowof;
+	LockedCode **given;
+
+	PlansReady(&plans, PreparePlans);
+	rows = LockCodes(codes, &nrows);
+	rowof = palloc(sizeof(int) * n);
+	MatchCodes(elems, n, rows, nrows, rowof);
+	given = palloc(sizeof(LockedCode *) * n);
+	for (int i = 0; i < n; i++)
+		given[i] = &rows[rowof[i]];
+	pfree(rowof);
+	return given;
+}
+
 /* Refuse codes of more than one company */
 static void
 CheckOneCompany(LockedCode **given, int n)
@@ -397,6 +403,93 @@ MakeArray(Datum *elems, int n, Oid type, int16 len, bool byval, char align)
 	return PointerGetDatum(construct_array(elems, n, type, len, byval, align));
 }
 
+/* The 12 parameters of the statement writing drained codes and their ledger rows (codes.h) */
+void
+CodesStoreValues(LockedCode **given, int napplied, const int64 *applied, const int64 *remaining,
+				 int64 company_id, int scale, TimestampTz now, int64 entry,
+				 Datum item, bool item_null, Datum reference, bool reference_null,
+				 Datum key, bool key_null, Datum *values, char *nulls)
+{
+	const PlumCatalog *cat = PlumCatalogGet();
+	Datum	   *ctids = palloc(sizeof(Datum) * napplied);
+	Datum	   *balances = palloc(sizeof(Datum) * napplied);
+	Datum	   *entries = palloc(sizeof(Datum) * napplied);
+	Datum	   *amounts = palloc(sizeof(Datum) * napplied);
+	Datum	   *campaigns = palloc(sizeof(Datum) * napplied);
+	Datum	   *used = palloc(sizeof(Datum) * napplied);
+	Datum	   *hashes = palloc(sizeof(Datum) * napplied);
+	Datum		fields[PLUM_CHAIN_FIELDS] = {0};
+	bool		isnull[PLUM_CHAIN_FIELDS];
+
+	for (int i = 0; i < 12; i++)
+		nulls[i] = ' ';
+
+	/* each code's row chains on the code's head (the codes are locked) */
+	for (int f = 0; f < PLUM_CHAIN_FIELDS; f++)
+		isnull[f] = true;
+	fields[CHAIN_COMPANY_ID] = Int64GetDatum(company_id);
+	fields[CHAIN_AT] = TimestampTzGetDatum(now);
+	fields[CHAIN_KIND] = CStringGetTextDatum("code_redeem");
+	isnull[CHAIN_ENTRY_ID] = isnull[CHAIN_COMPANY_ID] = isnull[CHAIN_AT] = isnull[CHAIN_KIND] =
+		isnull[CHAIN_AMOUNT] = isnull[CHAIN_CAMPAIGN_ID] = isnull[CHAIN_CODE] = isnull[CHAIN_BALANCE_AFTER] = false;
+	fields[CHAIN_ITEM_ID] = item;
+	isnull[CHAIN_ITEM_ID] = item_null;
+	fields[CHAIN_REFERENCE] = reference;
+	isnull[CHAIN_REFERENCE] = reference_null;
+	fields[CHAIN_IDEMPOTENCY_KEY] = key;
+	isnull[CHAIN_IDEMPOTENCY_KEY] = key_null;
+
+	for (int i = 0; i < napplied; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ctids[i] = PointerGetDatum(&given[i]->ctid);
+		balances[i] = NumericGetDatum(MinorToNumeric(remaining[i], scale));
+		entries[i] = Int64GetDatum(i == 0 ? entry : LedgerId());
+		amounts[i] = NumericGetDatum(MinorToNumeric(applied[i], scale));
+		campaigns[i] = Int64GetDatum(given[i]->campaign_id);
+		used[i] = PlumCodeGetDatum(given[i]->code);
+		fields[CHAIN_ENTRY_ID] = entries[i];
+		fields[CHAIN_AMOUNT] = amounts[i];
+		fields[CHAIN_CAMPAIGN_ID] = campaigns[i];
+		fields[CHAIN_CODE] = used[i];
+		fields[CHAIN_BALANCE_AFTER] = balances[i];
+		hashes[i] = PointerGetDatum(PlumEntryHash(given[i]->head, fields, isnull));
+	}
+	values[0] = TimestampTzGetDatum(now);
+	values[1] = MakeArray(ctids, napplied, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT);
+	values[2] = MakeArray(balances, napplied, NUMERICOID, -1, false, TYPALIGN_INT);
+	values[3] = Int64GetDatum(company_id);
+	values[4] = item;
+	nulls[4] = item_null ? 'n' : ' ';
+	values[5] = reference;
+	nulls[5] = reference_null ? 'n' : ' ';
+	values[6] = key;
+	nulls[6] = key_null ? 'n' : ' ';
+	values[7] = MakeArray(entries, napplied, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	values[8] = MakeArray(amounts, napplied, NUMERICOID, -1, false, TYPALIGN_INT);
+	values[9] = MakeArray(campaigns, napplied, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	values[10] = MakeArray(used, napplied, cat->code_type, cat->code_len, cat->code_byval,
+						   cat->code_align);
+	values[11] = MakeArray(hashes, napplied, BYTEAOID, -1, false, TYPALIGN_INT);
+}
+
+/* Write drained codes and their ledger rows in one statement */
+static void
+CodesStore(LockedCode **given, int napplied, const int64 *applied, const int64 *remaining,
+		   int64 company_id, int scale, TimestampTz now, int64 entry,
+		   Datum item, bool item_null, Datum reference, bool reference_null,
+		   Datum key, bool key_null)
+{
+	Datum		values[12];
+	char		nulls[12];
+
+	CodesStoreValues(given, napplied, applied, remaining, company_id, scale, now, entry,
+					 item, item_null, reference, reference_null, key, key_null, values, nulls);
+	PlanRun(&plans, PLAN_STORE, values, nulls, false, SPI_OK_INSERT);
+	if (SPI_processed != (uint64) napplied)
+		elog(ERROR, "plum: %d ledger rows expected, " UINT64_FORMAT " written", napplied, SPI_processed);
+}
+
 /* A keyed retry: return the first call's rows, rebuilt from its ledger entries */
 static void
 ReturnPriorRows(ReturnSetInfo *rsinfo, ArrayType *codes, int64 company_id, Datum key, int scale)
@@ -428,15 +521,11 @@ PG_FUNCTION_INFO_V1(plum_redeem_codes);
 Datum
 plum_redeem_codes(PG_FUNCTION_ARGS)
 {
-	const PlumCatalog *cat;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TimestampTz now = PlumNow();
 	ArrayType  *codes = NULL;
 	Datum	   *elems = NULL;
 	int			n = 0;
-	LockedCode *rows;
-	int			nrows;
-	int		   *rowof;
 	LockedCode **given;
 	int			scale;
 	int64		company_id;
@@ -453,25 +542,18 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	SPI_connect();
-	cat = PlumCatalogGet();
 	PlansReady(&plans, PreparePlans);
 
 	/* the list, then the codes, locked in code order and kept in the order given */
 	CheckCodeList(fcinfo, &codes, &elems, &n);
-	rows = LockCodes(codes, &nrows);
-	rowof = palloc(sizeof(int) * n);
-	MatchCodes(elems, n, rows, nrows, rowof);
+	given = CodesLock(codes, elems, n);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("amount must not be null")));
-	given = palloc(sizeof(LockedCode *) * n);
 	scale = PG_INT16_MAX;
 	for (int i = 0; i < n; i++)
-	{
-		given[i] = &rows[rowof[i]];
 		scale = Min(scale, given[i]->scale);
-	}
 	/* another company's codes: refused before anything about them is told */
 	for (int i = 0; i < n; i++)
 		PlumCheckCompany(given[i]->company_id);
@@ -543,70 +625,10 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 	}
 
 	/* write the codes and their ledger rows in one statement */
-	{
-		Datum	   *ctids = palloc(sizeof(Datum) * napplied);
-		Datum	   *balances = palloc(sizeof(Datum) * napplied);
-		Datum	   *entries = palloc(sizeof(Datum) * napplied);
-		Datum	   *amounts = palloc(sizeof(Datum) * napplied);
-		Datum	   *campaigns = palloc(sizeof(Datum) * napplied);
-		Datum	   *used = palloc(sizeof(Datum) * napplied);
-		Datum	   *hashes = palloc(sizeof(Datum) * napplied);
-		Datum		values[12];
-		char		nulls[12] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-		Datum		fields[PLUM_CHAIN_FIELDS] = {0};
-		bool		isnull[PLUM_CHAIN_FIELDS];
-
-		/* each code's row chains on the code's head (the codes are locked) */
-		for (int f = 0; f < PLUM_CHAIN_FIELDS; f++)
-			isnull[f] = true;
-		fields[CHAIN_COMPANY_ID] = Int64GetDatum(company_id);
-		fields[CHAIN_AT] = TimestampTzGetDatum(now);
-		fields[CHAIN_KIND] = CStringGetTextDatum("code_redeem");
-		isnull[CHAIN_ENTRY_ID] = isnull[CHAIN_COMPANY_ID] = isnull[CHAIN_AT] = isnull[CHAIN_KIND] =
-			isnull[CHAIN_AMOUNT] = isnull[CHAIN_CAMPAIGN_ID] = isnull[CHAIN_CODE] = isnull[CHAIN_BALANCE_AFTER] = false;
-		fields[CHAIN_ITEM_ID] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
-		isnull[CHAIN_ITEM_ID] = PG_ARGISNULL(2);
-		fields[CHAIN_REFERENCE] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
-		isnull[CHAIN_REFERENCE] = PG_ARGISNULL(3);
-		fields[CHAIN_IDEMPOTENCY_KEY] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
-		isnull[CHAIN_IDEMPOTENCY_KEY] = PG_ARGISNULL(4);
-
-		for (int i = 0; i < napplied; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			ctids[i] = PointerGetDatum(&given[i]->ctid);
-			balances[i] = NumericGetDatum(MinorToNumeric(remaining[i], scale));
-			entries[i] = Int64GetDatum(i == 0 ? entry : LedgerId());
-			amounts[i] = NumericGetDatum(MinorToNumeric(applied[i], scale));
-			campaigns[i] = Int64GetDatum(given[i]->campaign_id);
-			used[i] = PlumCodeGetDatum(given[i]->code);
-			fields[CHAIN_ENTRY_ID] = entries[i];
-			fields[CHAIN_AMOUNT] = amounts[i];
-			fields[CHAIN_CAMPAIGN_ID] = campaigns[i];
-			fields[CHAIN_CODE] = used[i];
-			fields[CHAIN_BALANCE_AFTER] = balances[i];
-			hashes[i] = PointerGetDatum(PlumEntryHash(given[i]->head, fields, isnull));
-		}
-		values[0] = TimestampTzGetDatum(now);
-		values[1] = MakeArray(ctids, napplied, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT);
-		values[2] = MakeArray(balances, napplied, NUMERICOID, -1, false, TYPALIGN_INT);
-		values[3] = Int64GetDatum(company_id);
-		values[4] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
-		nulls[4] = PG_ARGISNULL(2) ? 'n' : ' ';
-		values[5] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
-		nulls[5] = PG_ARGISNULL(3) ? 'n' : ' ';
-		values[6] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
-		nulls[6] = PG_ARGISNULL(4) ? 'n' : ' ';
-		values[7] = MakeArray(entries, napplied, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-		values[8] = MakeArray(amounts, napplied, NUMERICOID, -1, false, TYPALIGN_INT);
-		values[9] = MakeArray(campaigns, napplied, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-		values[10] = MakeArray(used, napplied, cat->code_type, cat->code_len, cat->code_byval,
-							   cat->code_align);
-		values[11] = MakeArray(hashes, napplied, BYTEAOID, -1, false, TYPALIGN_INT);
-		PlanRun(&plans, PLAN_STORE, values, nulls, false, SPI_OK_INSERT);
-		if (SPI_processed != (uint64) napplied)
-			elog(ERROR, "plum: %d ledger rows expected, " UINT64_FORMAT " written", napplied, SPI_processed);
-	}
+	CodesStore(given, napplied, applied, remaining, company_id, scale, now, entry,
+			   PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2), PG_ARGISNULL(2),
+			   PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3), PG_ARGISNULL(3),
+			   PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4), PG_ARGISNULL(4));
 
 	/* the rows returned: each code used, with the amount applied and its balance left */
 	for (int i = 0; i < napplied; i++)

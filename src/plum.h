@@ -22,6 +22,7 @@
 #define ERRCODE_PLUM_NOT_IN_CATALOG	MAKE_SQLSTATE('P','U','0','0','7')
 #define ERRCODE_PLUM_INVALID_AMOUNT	MAKE_SQLSTATE('P','U','0','0','8')
 #define ERRCODE_PLUM_NOT_PERMITTED	MAKE_SQLSTATE('P','U','0','0','9')
+#define ERRCODE_PLUM_VOUCHER		MAKE_SQLSTATE('P','U','0','1','0')
 
 /*
  * Schemas.  The public one holds SPEC's functions and the types

@@ -8,6 +8,7 @@
  */
 #include "plum.h"
 #include "chain.h"
+#include "points.h"
 #include "identity.h"
 #include "money.h"
 #include "recipient.h"
@@ -158,10 +159,11 @@ ReadWallet(const PlumCatalog *cat, int64 company_id, Datum recipient, Datum *lot
 	return found;
 }
 
-/* The company's currency scale read by its primary key without SPI; PU005 when unknown */
-static int
-ReadCompanyScale(const PlumCatalog *cat, int64 company_id)
+/* The company's currency scale read by its primary key without SPI; -1 when unknown (spi_plans.h) */
+int
+PlumCompanyScale(int64 company_id)
 {
+	const PlumCatalog *cat = PlumCatalogGet();
 	Relation	rel = table_open(cat->company_rel, AccessShareLock);
 	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
 	ScanKeyData key;
@@ -186,6 +188,15 @@ ReadCompanyScale(const PlumCatalog *cat, int64 company_id)
 	index_endscan(scan);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
+	return scale;
+}
+
+/* The company's currency scale; PU005 when unknown */
+static int
+ReadCompanyScale(const PlumCatalog *cat, int64 company_id)
+{
+	int			scale = PlumCompanyScale(company_id);
+
 	if (scale < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_UNKNOWN),
@@ -367,6 +378,75 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 
 	SPI_finish();
 	PG_RETURN_DATUM(result);
+}
+
+/*
+ * Take minor units of a wallet for checkout.c (points.h): lock the wallet
+ * row, consume FIFO, and chain the redemption (and the expiry found, if any)
+ * on the wallet's head, as plum_redeem_points() does for an unkeyed call;
+ * the caller writes the rows.  PU001 when the wallet holds too little.
+ * Inside SPI_connect.
+ */
+void
+PointsTake(int64 company_id, Datum recipient, int64 minor, int scale, TimestampTz at,
+		   Datum reference, PointsTaken *out)
+{
+	Datum		d;
+	bytea	   *head = NULL;
+	PlumWallet *wallet;
+	Datum		fields[PLUM_CHAIN_FIELDS] = {0};
+	bool		isnull[PLUM_CHAIN_FIELDS];
+
+	PlansReady(&plans, PreparePlans);
+	{
+		Datum		values[2] = {Int64GetDatum(company_id), recipient};
+
+		PlanRun(&plans, PLAN_LOCK_WALLET, values, NULL, false, SPI_OK_SELECT);
+	}
+	if (SPI_processed == 0)
+		ReportInsufficient(0, minor, scale, DatumGetPlumRecipientPP(recipient));
+	(void) FirstValue(1, &d);
+	ItemPointerCopy((ItemPointer) DatumGetPointer(d), &out->ctid);
+	(void) FirstValue(2, &d);
+	wallet = DatumGetPlumWalletP(d);
+	if (FirstValue(3, &d))
+		head = DatumGetByteaPP(d);
+	if (wallet->scale != scale)
+		minor = CheckAmount(MinorToNumeric(minor, scale), wallet->scale, "amount");
+	if (!WalletConsume(wallet, minor, at, &out->remaining, &out->taken, &out->expired))
+		ReportInsufficient(WalletLive(wallet, at), minor, wallet->scale,
+						   DatumGetPlumRecipientPP(recipient));
+
+	out->entry = LedgerId();
+	out->amount = MinorToNumeric(minor, wallet->scale);
+	for (int i = 0; i < PLUM_CHAIN_FIELDS; i++)
+		isnull[i] = true;
+	fields[CHAIN_ENTRY_ID] = Int64GetDatum(out->entry);
+	fields[CHAIN_COMPANY_ID] = Int64GetDatum(company_id);
+	fields[CHAIN_AT] = TimestampTzGetDatum(at);
+	fields[CHAIN_KIND] = CStringGetTextDatum("redeem");
+	fields[CHAIN_AMOUNT] = NumericGetDatum(out->amount);
+	fields[CHAIN_RECIPIENT] = recipient;
+	fields[CHAIN_REFERENCE] = reference;
+	fields[CHAIN_LOTS] = PointerGetDatum(out->taken);
+	isnull[CHAIN_ENTRY_ID] = isnull[CHAIN_COMPANY_ID] = isnull[CHAIN_AT] = isnull[CHAIN_KIND] =
+		isnull[CHAIN_AMOUNT] = isnull[CHAIN_RECIPIENT] = isnull[CHAIN_LOTS] =
+		isnull[CHAIN_REFERENCE] = false;
+	out->hash = PlumEntryHash(head, fields, isnull);
+	out->head = out->hash;
+	out->expiry_hash = NULL;
+	if (out->expired->nlots > 0)
+	{
+		out->expiry_entry = LedgerId();
+		out->expired_amount = MinorToNumeric(WalletTotal(out->expired), wallet->scale);
+		fields[CHAIN_ENTRY_ID] = Int64GetDatum(out->expiry_entry);
+		fields[CHAIN_KIND] = CStringGetTextDatum("expire");
+		fields[CHAIN_AMOUNT] = NumericGetDatum(out->expired_amount);
+		fields[CHAIN_LOTS] = PointerGetDatum(out->expired);
+		isnull[CHAIN_REFERENCE] = true;
+		out->expiry_hash = PlumEntryHash(out->hash, fields, isnull);
+		out->head = out->expiry_hash;
+	}
 }
 
 PG_FUNCTION_INFO_V1(plum_points_balance);

@@ -41,7 +41,7 @@ typedef struct PlumCatalog
 } PlumCatalog;
 
 /* the most plans one hot path keeps */
-#define PLUM_MAX_PLANS 8
+#define PLUM_MAX_PLANS 12
 
 /* one hot path's kept plans, valid for one incarnation of the extension */
 typedef struct PlumPlans
@@ -72,5 +72,8 @@ extern void PlanRun(PlumPlans *plans, int which, Datum *values, const char *null
 
 /* a new ledger entry id (the journal's entry_id) */
 extern int64 LedgerId(void);
+
+/* a company's currency scale, read by its primary key without SPI; -1 when unknown (points.c) */
+extern int	PlumCompanyScale(int64 company_id);
 
 #endif							/* PLUM_SPI_PLANS_H */

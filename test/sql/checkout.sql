@@ -234,6 +234,17 @@ SELECT * FROM pg_temp.rf(:shop, 'order-8');
 SELECT order_ref, refunded, state FROM plum.orders WHERE order_ref = 'order-8';
 SELECT * FROM pg_temp.co(:shop, 'order-9', '{"lines": [{"amount": 15}]}', NULL, 'all-free');
 
+-- points from a wallet holding an expired lot: the checkout records the expiry too, both rows
+-- chained on the wallet (verify() below checks the chains)
+SET plum.now = '2025-01-01 00:00:00+00';
+SELECT plum.give_points(:boss, 'carol@shop.test', 7);
+SET plum.now = '2025-06-01 00:00:00+00';
+SELECT plum.give_points(:boss, 'carol@shop.test', 20);
+SET plum.now = '2026-03-01 12:00:00+00';
+SELECT * FROM pg_temp.co(:shop, 'order-10', '{"lines": [{"amount": 12.5}]}', 'carol@shop.test', NULL, NULL, 10);
+SELECT kind, amount, reference FROM plum.ledger WHERE recipient = 'carol@shop.test' ORDER BY entry_id;
+SELECT plum.points_balance(:shop, 'carol@shop.test');
+
 -- another company: its own currency's decimals, its own vouchers
 SELECT * FROM pg_temp.co(:yen, 'yen-1', '{"lines": [{"amount": 1500}]}', NULL, 'spring-10', ARRAY[9]);
 
