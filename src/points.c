@@ -300,7 +300,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		int			i;
 
 		values[0] = PointerGetDatum(&ctid);
-		values[1] = PointerGetDatum(remaining);
+		values[1] = PlumWalletGetDatum(remaining);
 		/* a keyed call drew its entry id before claiming the key */
 		values[2] = PG_ARGISNULL(4) ? Int64GetDatum(LedgerId()) : entry;
 		values[3] = Int64GetDatum(company_id);
@@ -311,7 +311,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		nulls[7] = PG_ARGISNULL(3) ? 'n' : ' ';
 		values[8] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
 		nulls[8] = PG_ARGISNULL(4) ? 'n' : ' ';
-		values[9] = PointerGetDatum(taken);
+		values[9] = PlumWalletGetDatum(taken);
 
 		/* chain the redemption (and the expiry found, if any) on the locked wallet's head */
 		for (i = 0; i < PLUM_CHAIN_FIELDS; i++)
@@ -324,7 +324,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		fields[CHAIN_RECIPIENT] = values[6];
 		fields[CHAIN_REFERENCE] = values[7];
 		fields[CHAIN_IDEMPOTENCY_KEY] = values[8];
-		fields[CHAIN_LOTS] = values[9];
+		fields[CHAIN_LOTS] = PointerGetDatum(taken);
 		isnull[CHAIN_ENTRY_ID] = isnull[CHAIN_COMPANY_ID] = isnull[CHAIN_AT] = isnull[CHAIN_KIND] =
 			isnull[CHAIN_AMOUNT] = isnull[CHAIN_RECIPIENT] = isnull[CHAIN_LOTS] = false;
 		isnull[CHAIN_REFERENCE] = PG_ARGISNULL(3);
@@ -360,7 +360,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		values[2] = TimestampTzGetDatum(at);
 		values[3] = expired_amount;
 		values[4] = recipient;
-		values[5] = PointerGetDatum(expired);
+		values[5] = PlumWalletGetDatum(expired);
 		values[6] = PointerGetDatum(hash);
 		PlanRun(&plans, PLAN_RECORD_EXPIRY, values, NULL, false, SPI_OK_INSERT);
 	}
