@@ -1000,11 +1000,11 @@ plum_checkout(PG_FUNCTION_ARGS)
 		take_n = NumCmp(left_n, points) < 0 ? left_n : points;
 		PointsTake(company_id, recipient, take, scale, now, PointerGetDatum(order_ref), &taken);
 		write[12] = PointerGetDatum(&taken.ctid);
-		write[13] = PointerGetDatum(taken.remaining);
+		write[13] = PlumWalletGetDatum(taken.remaining);
 		write[14] = PointerGetDatum(taken.head);
 		write[16] = Int64GetDatum(taken.entry);
 		write[17] = NumericGetDatum(taken.amount);
-		write[18] = PointerGetDatum(taken.taken);
+		write[18] = PlumWalletGetDatum(taken.taken);
 		write[19] = PointerGetDatum(taken.hash);
 		for (int i = 12; i < 20; i++)
 			write_nulls[i] = ' ';
@@ -1013,7 +1013,7 @@ plum_checkout(PG_FUNCTION_ARGS)
 		{
 			write[20] = Int64GetDatum(taken.expiry_entry);
 			write[21] = NumericGetDatum(taken.expired_amount);
-			write[22] = PointerGetDatum(taken.expired);
+			write[22] = PlumWalletGetDatum(taken.expired);
 			write[23] = PointerGetDatum(taken.expiry_hash);
 			for (int i = 20; i < 24; i++)
 				write_nulls[i] = ' ';

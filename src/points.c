@@ -21,6 +21,7 @@
 #include "access/skey.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "utils/rel.h"
@@ -32,7 +33,6 @@
 /* the kept plans of this file */
 enum
 {
-	PLAN_LOCK_WALLET,			/* ctid, lots, chain head of one wallet, FOR UPDATE */
 	PLAN_STORE,					/* new wallet + redemption ledger row */
 	PLAN_RECORD_EXPIRY,			/* ledger row for lots dropped as expired */
 	PLAN_CLAIM_KEY				/* claim_key() */
@@ -44,14 +44,6 @@ static PlumPlans plans;
 static void
 PreparePlans(PlumPlans *p, const PlumCatalog *cat)
 {
-	{
-		Oid			args[] = {INT8OID, cat->recipient_type};
-
-		PlanKeep(p, PLAN_LOCK_WALLET,
-				 "SELECT ctid, lots, chain_head FROM " PLUM_INTERNAL "account"
-				 " WHERE company_id OPERATOR(pg_catalog.=) $1 AND recipient " PLUM_OP_EQ " $2"
-				 " FOR UPDATE", 2, args);
-	}
 	{
 		/* $1 ctid, $2 new wallet, $3 entry id, $4 company, $5 at, $6 amount,
 		 * $7 recipient, $8 reference, $9 idempotency key, $10 lots taken,
@@ -156,6 +148,94 @@ ReadWallet(const PlumCatalog *cat, int64 company_id, Datum recipient, Datum *lot
 	index_endscan(scan);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Lock a recipient's wallet row as SELECT ... FOR UPDATE would, without SPI
+ * and an executor: one probe of the primary key with a fresh snapshot (as
+ * SPI takes for each statement), then the row locked in its latest version
+ * (READ COMMITTED: waiting for a concurrent writer and following its update;
+ * REPEATABLE READ and SERIALIZABLE: a serialization failure when the row
+ * changed since the transaction's snapshot, as FOR UPDATE raises).  Its key
+ * never changes, so the latest version is the recipient's wallet.  Sets the
+ * locked version's ctid, its lots (a private copy) and chain head (NULL when
+ * none); false when the recipient has no wallet in the company.
+ */
+static bool
+LockWallet(const PlumCatalog *cat, int64 company_id, Datum recipient,
+		   ItemPointer ctid, Datum *lots, bytea **head)
+{
+	Relation	rel;
+	Relation	idx;
+	ScanKeyData keys[2];
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	bool		found;
+
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	snapshot = GetActiveSnapshot();
+	rel = table_open(cat->account_rel, RowShareLock);
+	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	ScanKeyEntryInitializeWithInfo(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+								   InvalidOid, (FmgrInfo *) &cat->int8_eq, Int64GetDatum(company_id));
+	ScanKeyEntryInitializeWithInfo(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+								   InvalidOid, (FmgrInfo *) &cat->recipient_eq, recipient);
+	scan = index_beginscan(rel, idx, snapshot, 2, 0);
+	index_rescan(scan, keys, 2, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+	{
+		TM_FailureData tmfd;
+		ItemPointerData tid = slot->tts_tid;
+		TM_Result	result;
+
+		result = table_tuple_lock(rel, &tid, snapshot, slot, GetCurrentCommandId(false),
+								  LockTupleExclusive, LockWaitBlock,
+								  IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+								  &tmfd);
+		switch (result)
+		{
+			case TM_Ok:
+				break;
+			case TM_Updated:
+			case TM_Deleted:
+				if (IsolationUsesXactSnapshot())
+					ereport(ERROR,
+							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							 errmsg("could not serialize access due to concurrent update")));
+				if (result == TM_Deleted)
+				{
+					found = false;
+					break;
+				}
+				elog(ERROR, "plum: unexpected concurrent update of a wallet");
+				break;
+			default:
+				elog(ERROR, "plum: could not lock a wallet (%d)", (int) result);
+		}
+	}
+	if (found)
+	{
+		bool		isnull;
+		Datum		d;
+
+		ItemPointerCopy(&slot->tts_tid, ctid);
+		d = slot_getattr(slot, cat->account_lots, &isnull);
+		if (isnull)
+			elog(ERROR, "plum: a wallet without lots");
+		*lots = PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+		d = slot_getattr(slot, cat->account_chain_head, &isnull);
+		*head = isnull ? NULL : DatumGetByteaPCopy(d);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, NoLock);
+	PopActiveSnapshot();
 	return found;
 }
 
@@ -271,12 +351,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 	}
 
 	/* lock the wallet row */
-	{
-		Datum		values[2] = {Int64GetDatum(company_id), recipient};
-
-		PlanRun(&plans, PLAN_LOCK_WALLET, values, NULL, false, SPI_OK_SELECT);
-	}
-	if (SPI_processed == 0)
+	if (!LockWallet(PlumCatalogGet(), company_id, recipient, &ctid, &d, &head))
 	{
 		/* no wallet: a balance of 0, unless the company is unknown */
 		if (scale < 0)
@@ -286,12 +361,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		}
 		ReportInsufficient(0, minor, scale, DatumGetPlumRecipientPP(recipient));
 	}
-	(void) FirstValue(1, &d);
-	ItemPointerCopy((ItemPointer) DatumGetPointer(d), &ctid);
-	(void) FirstValue(2, &d);
 	wallet = DatumGetPlumWalletP(d);
-	if (FirstValue(3, &d))
-		head = DatumGetByteaPP(d);
 	if (scale < 0)
 	{
 		scale = wallet->scale;
@@ -311,7 +381,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		int			i;
 
 		values[0] = PointerGetDatum(&ctid);
-		values[1] = PointerGetDatum(remaining);
+		values[1] = PlumWalletGetDatum(remaining);
 		/* a keyed call drew its entry id before claiming the key */
 		values[2] = PG_ARGISNULL(4) ? Int64GetDatum(LedgerId()) : entry;
 		values[3] = Int64GetDatum(company_id);
@@ -322,7 +392,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		nulls[7] = PG_ARGISNULL(3) ? 'n' : ' ';
 		values[8] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
 		nulls[8] = PG_ARGISNULL(4) ? 'n' : ' ';
-		values[9] = PointerGetDatum(taken);
+		values[9] = PlumWalletGetDatum(taken);
 
 		/* chain the redemption (and the expiry found, if any) on the locked wallet's head */
 		for (i = 0; i < PLUM_CHAIN_FIELDS; i++)
@@ -335,7 +405,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		fields[CHAIN_RECIPIENT] = values[6];
 		fields[CHAIN_REFERENCE] = values[7];
 		fields[CHAIN_IDEMPOTENCY_KEY] = values[8];
-		fields[CHAIN_LOTS] = values[9];
+		fields[CHAIN_LOTS] = PointerGetDatum(taken);
 		isnull[CHAIN_ENTRY_ID] = isnull[CHAIN_COMPANY_ID] = isnull[CHAIN_AT] = isnull[CHAIN_KIND] =
 			isnull[CHAIN_AMOUNT] = isnull[CHAIN_RECIPIENT] = isnull[CHAIN_LOTS] = false;
 		isnull[CHAIN_REFERENCE] = PG_ARGISNULL(3);
@@ -371,7 +441,7 @@ plum_redeem_points(PG_FUNCTION_ARGS)
 		values[2] = TimestampTzGetDatum(at);
 		values[3] = expired_amount;
 		values[4] = recipient;
-		values[5] = PointerGetDatum(expired);
+		values[5] = PlumWalletGetDatum(expired);
 		values[6] = PointerGetDatum(hash);
 		PlanRun(&plans, PLAN_RECORD_EXPIRY, values, NULL, false, SPI_OK_INSERT);
 	}
@@ -397,20 +467,9 @@ PointsTake(int64 company_id, Datum recipient, int64 minor, int scale, TimestampT
 	Datum		fields[PLUM_CHAIN_FIELDS] = {0};
 	bool		isnull[PLUM_CHAIN_FIELDS];
 
-	PlansReady(&plans, PreparePlans);
-	{
-		Datum		values[2] = {Int64GetDatum(company_id), recipient};
-
-		PlanRun(&plans, PLAN_LOCK_WALLET, values, NULL, false, SPI_OK_SELECT);
-	}
-	if (SPI_processed == 0)
+	if (!LockWallet(PlumCatalogGet(), company_id, recipient, &out->ctid, &d, &head))
 		ReportInsufficient(0, minor, scale, DatumGetPlumRecipientPP(recipient));
-	(void) FirstValue(1, &d);
-	ItemPointerCopy((ItemPointer) DatumGetPointer(d), &out->ctid);
-	(void) FirstValue(2, &d);
 	wallet = DatumGetPlumWalletP(d);
-	if (FirstValue(3, &d))
-		head = DatumGetByteaPP(d);
 	if (wallet->scale != scale)
 		minor = CheckAmount(MinorToNumeric(minor, scale), wallet->scale, "amount");
 	if (!WalletConsume(wallet, minor, at, &out->remaining, &out->taken, &out->expired))

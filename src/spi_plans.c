@@ -114,6 +114,7 @@ PlumCatalogGet(void)
 
 	found.account_rel = RelOid(internal, "account");
 	found.account_lots = ColumnNumber(found.account_rel, "lots");
+	found.account_chain_head = ColumnNumber(found.account_rel, "chain_head");
 	found.company_rel = RelOid(internal, "company");
 	found.company_scale = ColumnNumber(found.company_rel, "scale");
 	{

@@ -34,6 +34,7 @@ typedef struct PlumCatalog
 	Oid			ledger_seq;		/* the ledger's sequence */
 	Oid			account_rel;	/* plum_internal.account */
 	AttrNumber	account_lots;	/* its column lots */
+	AttrNumber	account_chain_head;	/* its column chain_head */
 	Oid			company_rel;	/* plum_internal.company */
 	AttrNumber	company_scale;	/* its column scale */
 	FmgrInfo	recipient_eq;	/* = of plum.recipient, for index scan keys */

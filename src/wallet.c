@@ -844,9 +844,146 @@ plum_wallet_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/* ---------------------------------------------------------------- packed form */
+
+/* where a packed wallet's bytes start: right after nlots */
+#define PACKED_DATA_OFFSET	offsetof(PlumWallet, unused)
+/* the most bytes one lot takes packed: six varints of at most 10 bytes */
+#define PACKED_LOT_MAX		60
+
+/* Append v as a LEB128 varint of its zigzag encoding */
+static inline unsigned char *
+PutVarint(unsigned char *p, uint64 v)
+{
+	/* zigzag: 0, -1, 1, -2 ... -> 0, 1, 2, 3 ... (v is an int64's bits) */
+	uint64		z = (v << 1) ^ ((uint64) 0 - (v >> 63));
+
+	while (z >= 0x80)
+	{
+		*p++ = (unsigned char) (z | 0x80);
+		z >>= 7;
+	}
+	*p++ = (unsigned char) z;
+	return p;
+}
+
+static pg_noinline void
+pg_attribute_noreturn()
+CorruptWallet(const PlumWallet *w)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("plum.wallet value has an unknown layout"),
+			 errdetail("Flags are %d, %d lots in %u bytes.", w->flags, w->nlots,
+					   (unsigned) VARSIZE(w))));
+}
+
+/* Read one varint of a packed wallet (the int64's bits); corrupt past end */
+static inline uint64
+GetVarint(const unsigned char **p, const unsigned char *end, const PlumWallet *w)
+{
+	uint64		z = 0;
+	int			shift;
+
+	for (shift = 0; shift < 64; shift += 7)
+	{
+		unsigned char b;
+
+		if (*p >= end)
+			break;
+		b = *(*p)++;
+		z |= (uint64) (b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return (z >> 1) ^ ((uint64) 0 - (z & 1));
+	}
+	CorruptWallet(w);
+}
+
 /*
- * A wallet stored in 0.1.0's layout (flags 0, 40-byte lots), widened to the
- * current one with available_at = issued_at.  Anything else is refused.
+ * The stored form of w (wallet.h): each lot as six varints relative to the
+ * previous one.  Differences are taken modulo 2^64 and added back the same
+ * way, so every int64 round-trips exactly.
+ */
+PlumWallet *
+WalletPack(const PlumWallet *w)
+{
+	PlumWallet *packed;
+	unsigned char *p;
+	uint64		lot_id = 0;
+	uint64		issued = 0;
+	uint64		validity = 0;
+	int			i;
+
+	if (w->flags == PLUM_WALLET_PACKED)
+		return unconstify(PlumWallet *, w);
+	packed = (PlumWallet *) palloc(PACKED_DATA_OFFSET + (Size) PACKED_LOT_MAX * w->nlots);
+	packed->scale = w->scale;
+	packed->flags = PLUM_WALLET_PACKED;
+	packed->nlots = w->nlots;
+	p = (unsigned char *) packed + PACKED_DATA_OFFSET;
+	for (i = 0; i < w->nlots; i++)
+	{
+		const PlumLot *lot = &w->lots[i];
+		uint64		v = (uint64) lot->expires_at - (uint64) lot->issued_at;
+
+		p = PutVarint(p, (uint64) lot->lot_id - lot_id);
+		p = PutVarint(p, (uint64) lot->issued_at - issued);
+		p = PutVarint(p, v - validity);
+		p = PutVarint(p, (uint64) lot->available_at - (uint64) lot->issued_at);
+		p = PutVarint(p, (uint64) lot->amount);
+		p = PutVarint(p, (uint64) lot->amount - (uint64) lot->remaining);
+		lot_id = (uint64) lot->lot_id;
+		issued = (uint64) lot->issued_at;
+		validity = v;
+	}
+	SET_VARSIZE(packed, p - (unsigned char *) packed);
+	return packed;
+}
+
+/* The working form of a packed wallet */
+static PlumWallet *
+WalletUnpack(const PlumWallet *w)
+{
+	const unsigned char *p = (const unsigned char *) w + PACKED_DATA_OFFSET;
+	const unsigned char *end = (const unsigned char *) w + VARSIZE(w);
+	PlumWallet *result;
+	uint64		lot_id = 0;
+	uint64		issued = 0;
+	uint64		validity = 0;
+	int			i;
+
+	/* each lot takes at least six bytes */
+	if (w->nlots < 0 || VARSIZE(w) < PACKED_DATA_OFFSET ||
+		w->nlots > (end - p) / 6 || w->scale < 0 || w->scale > PLUM_MAX_SCALE)
+		CorruptWallet(w);
+	result = (PlumWallet *) palloc(PLUM_WALLET_SIZE(w->nlots));
+	result->scale = w->scale;
+	result->flags = PLUM_WALLET_AVAILABLE;
+	result->nlots = w->nlots;
+	result->unused = 0;
+	for (i = 0; i < w->nlots; i++)
+	{
+		PlumLot    *lot = &result->lots[i];
+
+		lot_id += GetVarint(&p, end, w);
+		issued += GetVarint(&p, end, w);
+		validity += GetVarint(&p, end, w);
+		lot->lot_id = (int64) lot_id;
+		lot->issued_at = (TimestampTz) issued;
+		lot->expires_at = (TimestampTz) (issued + validity);
+		lot->available_at = (TimestampTz) (issued + GetVarint(&p, end, w));
+		lot->amount = (int64) GetVarint(&p, end, w);
+		lot->remaining = (int64) ((uint64) lot->amount - GetVarint(&p, end, w));
+	}
+	if (p != end)
+		CorruptWallet(w);
+	return WalletFinish(result);
+}
+
+/*
+ * A stored wallet not in the working form: packed (since 0.2.0), or in
+ * 0.1.0's layout (flags 0, 40-byte lots) widened with available_at =
+ * issued_at.  Anything else is refused.
  */
 PlumWallet *
 PlumWalletUpgrade(PlumWallet *w)
@@ -856,13 +993,11 @@ PlumWalletUpgrade(PlumWallet *w)
 	int			nlots = w->nlots;
 	int			i;
 
+	if (w->flags == PLUM_WALLET_PACKED)
+		return WalletUnpack(w);
 	if (w->flags != 0 || nlots < 0 || nlots > PLUM_WALLET_MAX_LOTS ||
 		VARSIZE(w) != offsetof(PlumWallet, lots) + sizeof(PlumLotV1) * nlots)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("plum.wallet value has an unknown layout"),
-				 errdetail("Flags are %d, %d lots in %u bytes.", w->flags, nlots,
-						   (unsigned) VARSIZE(w))));
+		CorruptWallet(w);
 	old = (const PlumLotV1 *) w->lots;
 	result = WalletNew(w->scale, nlots);
 	for (i = 0; i < nlots; i++)

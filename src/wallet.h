@@ -15,9 +15,11 @@
  * (pending points, 0.2.0) nor from its expires_at on, exactly to the instant.
  *
  * Stored layout: a wallet written by 0.1.0 has flags 0 and 40-byte lots
- * without available_at (= issued_at); every wallet written since has the flag
- * PLUM_WALLET_AVAILABLE and 48-byte lots.  DatumGetPlumWalletP() reads both
- * (an old wallet is widened once, on read; a new one is used in place).
+ * without available_at (= issued_at); the working form has the flag
+ * PLUM_WALLET_AVAILABLE and 48-byte lots; every wallet stored since 0.2.0 is
+ * packed (PLUM_WALLET_PACKED, WalletPack()).  DatumGetPlumWalletP() reads
+ * all three (a packed or old wallet is widened on read into the working
+ * form; a working-form value is used in place).
  * Functions that build a new wallet "on write" drop lots that are empty
  * (remaining 0) or expired (expires_at <= at) and merge equal-expiry lots;
  * the expired lots they drop are handed back to the caller so that the
@@ -58,6 +60,8 @@ typedef struct PlumLotV1
 
 /* flags: the lots carry available_at (48-byte PlumLot) */
 #define PLUM_WALLET_AVAILABLE	0x0001
+/* flags: the lots are packed (varints relative to the previous lot; wallet.c) */
+#define PLUM_WALLET_PACKED		0x0002
 
 typedef struct PlumWallet
 {
@@ -72,7 +76,9 @@ typedef struct PlumWallet
 #define PLUM_WALLET_SIZE(n)	(offsetof(PlumWallet, lots) + sizeof(PlumLot) * (n))
 #define DatumGetPlumWalletP(X)	PlumWalletFromDatum(X)
 #define PG_GETARG_PLUMWALLET_P(n) DatumGetPlumWalletP(PG_GETARG_DATUM(n))
-#define PG_RETURN_PLUMWALLET_P(x) PG_RETURN_POINTER(x)
+#define PG_RETURN_PLUMWALLET_P(x) PG_RETURN_POINTER(WalletPack(x))
+/* a wallet as a Datum to store (a parameter, a column of a row): packed */
+#define PlumWalletGetDatum(x)	PointerGetDatum(WalletPack(x))
 
 /* the most lots a wallet can hold: its size must stay under MaxAllocSize */
 #define PLUM_WALLET_MAX_LOTS \
@@ -110,7 +116,17 @@ WalletFinish(PlumWallet *w)
 	return w;
 }
 
-/* a wallet Datum, detoasted; a wallet in 0.1.0's layout is widened (wallet.c) */
+/*
+ * The stored form of a wallet (wallet.c): flags PLUM_WALLET_PACKED, then for
+ * each lot six varints (LEB128 of zigzag-encoded int64) relative to the
+ * previous lot (the first to zeros): lot_id and issued_at as deltas, the
+ * validity (expires_at - issued_at) as a delta of the previous lot's,
+ * available_at - issued_at, amount, amount - remaining.  Ten lots of a year's
+ * validity issued an hour apart take about 150 bytes instead of 480.
+ */
+extern PlumWallet *WalletPack(const PlumWallet *w);
+
+/* a wallet Datum, detoasted; a packed wallet or one in 0.1.0's layout is widened (wallet.c) */
 extern PlumWallet *PlumWalletUpgrade(PlumWallet *w);
 static inline PlumWallet *
 PlumWalletFromDatum(Datum d)

@@ -28,9 +28,9 @@ WalletRow(FunctionCallInfo fcinfo, PlumWallet *a, PlumWallet *b, PlumWallet *c)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	values[0] = PointerGetDatum(a);
-	values[1] = PointerGetDatum(b);
-	values[2] = PointerGetDatum(c);
+	values[0] = PlumWalletGetDatum(a);
+	values[1] = PlumWalletGetDatum(b);
+	values[2] = PlumWalletGetDatum(c);
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
@@ -246,7 +246,7 @@ plum_wallet_take_back(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	values[0] = PointerGetDatum(result);
+	values[0] = PlumWalletGetDatum(result);
 	values[1] = NumericGetDatum(MinorToNumeric(took, w->scale));
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }

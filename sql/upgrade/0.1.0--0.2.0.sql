@@ -185,17 +185,13 @@ ALTER TABLE plum_internal.link ADD COLUMN chain_head bytea;
 -- created_total, headroom and verify() are unchanged by the upgrade.
 ALTER TABLE plum_internal.link ADD COLUMN counted boolean NOT NULL DEFAULT false;
 
--- 8. Vouchers and checkout (issue 11): plum.refund() gives value back to a code with a ledger row
--- of the new kind code_refund.  The CHECK keeps the name a fresh CREATE TABLE gives it.
+-- 8. Vouchers and checkout (issue 11) and engagement (issue 10) add the ledger kinds code_refund
+-- and takeback: 0.2.0 checks the kinds with plum_internal.ledger_kind_valid() (created with the new
+-- state, which re-adds journal_kind_check under the name a fresh install gives it).
 ALTER TABLE plum_internal.journal DROP CONSTRAINT journal_kind_check;
-ALTER TABLE plum_internal.journal ADD CONSTRAINT journal_kind_check
-	CHECK (kind IN ('create', 'give', 'redeem', 'expire', 'restore',
-		'code_issue', 'code_redeem', 'code_cancel', 'code_expire',
-		'link_create', 'link_redeem', 'link_cancel', 'reserve', 'unreserve', 'code_refund',
-		'takeback'));
 
 -- 9. Engagement (issue 10): earned points taken back by plum.reverse_event() are ledger rows of the
--- new kind takeback (added to section 8's list above); the tier multiplier an award used is kept on
+-- new kind takeback (see section 8); the tier multiplier an award used is kept on
 -- its ledger row; each company has a tier window (rolling spend that decides tiers).
 ALTER TABLE plum_internal.journal ADD COLUMN multiplier numeric;
 ALTER TABLE plum_internal.company ADD COLUMN tier_window interval NOT NULL DEFAULT '1 year'

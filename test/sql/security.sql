@@ -17,6 +17,14 @@ SELECT plum.redeem_points(:acme, 'alice@acme.test', 10) AS r1 \gset
 SELECT pg_temp.try($$UPDATE plum_internal.journal SET amount = 0$$);
 SELECT pg_temp.try($$DELETE FROM plum_internal.journal$$);
 SELECT pg_temp.try($$TRUNCATE plum_internal.journal$$);
+-- only the kinds of ledger rows (a C check), whatever the case or padding; every kind written is one
+SELECT split_part(pg_temp.try($$INSERT INTO plum_internal.journal (company_id, at, kind, amount) VALUES ((SELECT min(company_id) FROM plum_internal.company), now(), 'mint', 1)$$), ' | ', 1) AS refused;
+SELECT split_part(pg_temp.try($$INSERT INTO plum_internal.journal (company_id, at, kind, amount) VALUES ((SELECT min(company_id) FROM plum_internal.company), now(), 'Give', 1)$$), ' | ', 1) AS refused;
+SELECT split_part(pg_temp.try($$INSERT INTO plum_internal.journal (company_id, at, kind, amount) VALUES ((SELECT min(company_id) FROM plum_internal.company), now(), 'give ', 1)$$), ' | ', 1) AS refused;
+SELECT split_part(pg_temp.try($$INSERT INTO plum_internal.journal (company_id, at, kind, amount) VALUES ((SELECT min(company_id) FROM plum_internal.company), now(), '', 1)$$), ' | ', 1) AS refused;
+SELECT k, plum_internal.ledger_kind_valid(k) FROM unnest(ARRAY['create', 'give', 'redeem', 'expire', 'restore',
+	'code_issue', 'code_redeem', 'code_cancel', 'code_expire', 'code_refund', 'link_create', 'link_redeem',
+	'link_cancel', 'reserve', 'unreserve', 'takeback', 'creat', 'takebacks']) AS k;
 SELECT count(*) AS entries FROM plum_internal.journal;
 
 -- plum.now: only a superuser may set it; bad values are refused

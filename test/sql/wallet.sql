@@ -376,3 +376,21 @@ SELECT pw.w::text = pw2.w::text AS binary_round_trip FROM pw, pw2;
 SELECT t.taken, t.wallet::text FROM pw, plum_internal.wallet_take_back(pw.w, '2026-01-15 00:00+00', '2026-03-01 00:00+00', '2027-03-01 00:00+00', 5, '2026-02-01 00:00+00') AS t;
 SELECT t.taken FROM pw, plum_internal.wallet_take_back(pw.w, '2026-01-15 00:00+00', '2026-03-01 00:00+00', '2027-03-01 00:00+00', 50, '2026-02-01 00:00+00') AS t;
 SELECT t.taken FROM pw, plum_internal.wallet_take_back(pw.w, '2026-06-01 00:00+00', '2026-06-01 00:00+00', '2027-06-01 00:00+00', 5, '2026-07-01 00:00+00') AS t;
+
+--
+-- the stored form is packed (0.2.0): ten lots of a year issued a day apart take
+-- well under half of their 16 + 10 x 48 bytes in working form, and every value
+-- round-trips exactly, the extreme ones included
+--
+SELECT pg_column_size(w) AS packed_bytes, pg_column_size(w) < (16 + 10 * 48) / 2 AS under_half,
+	   (SELECT count(*) FROM plum_internal.wallet_lots(w)) AS lots
+FROM (SELECT format('{"scale": 2, "lots": [%s]}', string_agg(format(
+		'{"lot_id": %s, "issued_at": "%s", "expires_at": "%s", "amount": "1000.00", "remaining": "%s"}',
+		1000 + 20000 * i, to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+		to_char(t + interval '1 year', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), CASE WHEN i = 0 THEN '12.34' ELSE '1000.00' END), ', ' ORDER BY i))::plum.wallet AS w
+	  FROM generate_series(0, 9) i, LATERAL (SELECT timestamp '2026-01-01' + i * interval '1 day' AS t) x) ten;
+CREATE TEMP TABLE extreme (w plum.wallet);
+INSERT INTO extreme VALUES ('{"scale": 0, "lots": [{"lot_id": 9223372036854775807, "issued_at": "-4713-11-24T00:00:00Z", "available_at": "294276-12-31T23:59:59.999998Z", "expires_at": "294276-12-31T23:59:59.999999Z", "amount": "999999999999999999", "remaining": "1"}, {"lot_id": 1, "issued_at": "294276-12-31T23:59:59.999998Z", "expires_at": "294276-12-31T23:59:59.999999Z", "amount": "999999999999999998", "remaining": "999999999999999998"}]}');
+SELECT w::text FROM extreme;
+SELECT w::text::plum.wallet::text = w::text AS text_round_trip,
+	   plum_internal.wallet_total(w) AS total, pg_column_size(w) AS packed_bytes FROM extreme;
