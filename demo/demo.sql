@@ -710,10 +710,12 @@ FROM plum.expiring_soon WHERE company_id = :shop;
 SET plum.now = '2026-02-01 17:00:00+00';
 \echo '   a points campaign with a cost: a February bonus, granted with campaign_id (plum.give_points_bulk)'
 SELECT plum.create_campaign(:hr, 'February bonus', 'points') AS february \gset
-SELECT plum.give_points_bulk(:hr, ARRAY(SELECT recipient FROM plum.wallets WHERE company_id = :company ORDER BY recipient::text LIMIT 100),
+SELECT plum.create_points(:hr, 2500) AS hr_pool;
+\echo '   (to 100 new hires, so that their redemptions take these lots: redemptions take the oldest lots first)'
+SELECT plum.give_points_bulk(:hr, ARRAY(SELECT format('hire%s@demo.plum.test', i)::plum.recipient FROM generate_series(1, 100) i),
 	array_fill(25::numeric, ARRAY[100]), 'February bonus', :february) AS bonus_grants;
-SELECT count(plum.redeem_points(:company, recipient, 10)) AS bonus_redemptions
-FROM (SELECT recipient FROM plum.wallets WHERE company_id = :company ORDER BY recipient::text LIMIT 40) w;
+SELECT count(plum.redeem_points(:company, format('hire%s@demo.plum.test', i)::plum.recipient, 10)) AS bonus_redemptions
+FROM generate_series(1, 40) i;
 \echo '   liability (plum.liability): what Demo Co owes now, and its own undistributed pools'
 SELECT currency, points_live, points_pending, codes_outstanding, links_open_value, total_owed, pools, pools_reserved
 FROM plum.liability WHERE company_id = :company;

@@ -107,7 +107,7 @@ BEGIN
 	END IF;
 	SELECT i.value INTO id FROM public.ids i WHERE i.name = CASE b_argument.name
 		WHEN 'company_id' THEN 'b' WHEN 'admin_id' THEN 'b_boss' WHEN 'by_admin' THEN 'b_boss'
-		WHEN 'campaign_id' THEN 'b_codes' WHEN 'item_id' THEN 'b_item' WHEN 'redemption_id' THEN 'b_redemption'
+		WHEN 'campaign_id' THEN CASE WHEN fn IN ('give_points', 'give_points_bulk', 'distribute') THEN 'b_points' ELSE 'b_codes' END WHEN 'item_id' THEN 'b_item' WHEN 'redemption_id' THEN 'b_redemption'
 		WHEN 'delivery_id' THEN 'b_delivery' WHEN 'delivery_ids' THEN 'b_delivery'
 		WHEN 'code' THEN CASE WHEN fn = 'create_voucher' THEN NULL ELSE 'b_code' END WHEN 'codes' THEN 'b_code' WHEN 'token' THEN 'b_link' WHEN 'link' THEN 'b_link'
 		WHEN 'links' THEN 'b_link' WHEN 'rule_id' THEN 'b_rule' ELSE NULL END;
