@@ -49,33 +49,37 @@ COMMENT ON COLUMN plum.liability.pools_reserved IS 'sum of the points held out o
 COMMENT ON COLUMN plum.liability.total_owed IS 'points_live + points_pending + codes_outstanding + links_open_value.';
 
 CREATE VIEW plum.breakage_monthly WITH (security_barrier) AS
-	WITH co AS (
-		SELECT c.company_id, c.scale, c.base_currency FROM plum_internal.company c
-		WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR c.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))),
-	b AS (
+	-- each branch filters the caller's companies itself (no shared CTE, so that it may run in
+	-- parallel) and sums its own figures by company and month before they meet
+	WITH b AS (
 		-- points swept (expire rows, also those of restores into lots expired since), by the lots' expiry
-		SELECT j.company_id, date_trunc('month', l.expires_at AT TIME ZONE 'UTC')::date AS month, l.remaining AS points, 0 AS codes
-		FROM plum_internal.journal j JOIN co USING (company_id), LATERAL plum_internal.wallet_lots(j.lots) l
-		WHERE j.kind = 'expire'
+		SELECT j.company_id, date_trunc('month', l.expires_at AT TIME ZONE 'UTC')::date AS month, sum(l.remaining) AS points, 0 AS codes
+		FROM plum_internal.journal j CROSS JOIN LATERAL plum_internal.wallet_lots(j.lots) l
+		WHERE j.kind = 'expire' AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+		GROUP BY 1, 2
 		UNION ALL
 		-- points past their expiry not swept yet
-		SELECT a.company_id, date_trunc('month', l.expires_at AT TIME ZONE 'UTC')::date, l.remaining, 0
-		FROM plum_internal.account a JOIN co USING (company_id), LATERAL plum_internal.wallet_lots(a.lots) l
-		WHERE a.next_expiry <= plum.now() AND l.expires_at <= plum.now() AND l.remaining > 0
+		SELECT a.company_id, date_trunc('month', l.expires_at AT TIME ZONE 'UTC')::date, sum(l.remaining), 0
+		FROM plum_internal.account a CROSS JOIN LATERAL plum_internal.wallet_lots(a.lots) l
+		WHERE a.next_expiry <= plum.now() AND l.expires_at <= plum.now() AND l.remaining > 0 AND ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+		GROUP BY 1, 2
 		UNION ALL
 		-- code balances swept (code_expire rows), by the code's expiry
-		SELECT j.company_id, date_trunc('month', ic.expires_at AT TIME ZONE 'UTC')::date, 0, j.amount
-		FROM plum_internal.journal j JOIN co USING (company_id) JOIN plum_internal.issued_code ic ON ic.code = j.code
-		WHERE j.kind = 'code_expire'
+		SELECT j.company_id, date_trunc('month', ic.expires_at AT TIME ZONE 'UTC')::date, 0, sum(j.amount)
+		FROM plum_internal.journal j JOIN plum_internal.issued_code ic ON ic.code = j.code
+		WHERE j.kind = 'code_expire' AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+		GROUP BY 1, 2
 		UNION ALL
 		-- distributed codes past their expiry with a balance, not swept yet
-		SELECT ic.company_id, date_trunc('month', ic.expires_at AT TIME ZONE 'UTC')::date, 0, ic.balance
-		FROM plum_internal.issued_code ic JOIN co USING (company_id)
-		WHERE ic.expires_at <= plum.now() AND ic.balance > 0 AND ic.distributed_at IS NOT NULL AND ic.cancelled_at IS NULL)
-	SELECT b.company_id, b.month, round(sum(b.points), co.scale) AS points_expired, round(sum(b.codes), co.scale) AS codes_expired,
-		co.base_currency AS currency
-	FROM b JOIN co USING (company_id)
-	GROUP BY b.company_id, b.month, co.scale, co.base_currency;
+		SELECT ic.company_id, date_trunc('month', ic.expires_at AT TIME ZONE 'UTC')::date, 0, sum(ic.balance)
+		FROM plum_internal.issued_code ic
+		WHERE ic.expires_at <= plum.now() AND ic.balance > 0 AND ic.distributed_at IS NOT NULL AND ic.cancelled_at IS NULL
+			AND ((SELECT plum_internal.caller_companies()) IS NULL OR ic.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+		GROUP BY 1, 2),
+	t AS (SELECT b.company_id, b.month, sum(b.points) AS points, sum(b.codes) AS codes FROM b GROUP BY b.company_id, b.month)
+	SELECT t.company_id, t.month, round(t.points, c.scale) AS points_expired, round(t.codes, c.scale) AS codes_expired,
+		c.base_currency AS currency
+	FROM t JOIN plum_internal.company c USING (company_id);
 COMMENT ON VIEW plum.breakage_monthly IS 'Breakage per company and month, as of plum''s clock: value that expired unspent, by the month it expired in (a lot''s or code''s expires_at, in UTC), whether or not the sweeps (plum.expire_points(), plum.expire_codes()) have recorded it yet, so a sweep never moves breakage between months. One row per month with breakage.';
 COMMENT ON COLUMN plum.breakage_monthly.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.breakage_monthly.month IS 'The month (first day, UTC) in which the value expired: date_trunc(''month'', expires_at AT TIME ZONE ''UTC'').';
@@ -84,34 +88,39 @@ COMMENT ON COLUMN plum.breakage_monthly.codes_expired IS 'Code value that expire
 COMMENT ON COLUMN plum.breakage_monthly.currency IS 'The company''s base currency.';
 
 CREATE VIEW plum.points_cohorts WITH (security_barrier) AS
-	WITH co AS (
-		SELECT c.company_id, c.scale, c.base_currency FROM plum_internal.company c
-		WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR c.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))),
-	f AS (
+	-- each branch filters the caller's companies itself (no shared CTE, so that it may run in
+	-- parallel) and sums its own figures by company and month before they meet
+	WITH f AS (
 		-- issued: the grants (give rows: plum.give_points*, earned awards, badges, deliveries)
-		SELECT j.company_id, date_trunc('month', j.at AT TIME ZONE 'UTC')::date AS m, j.amount AS issued,
+		SELECT j.company_id, date_trunc('month', j.at AT TIME ZONE 'UTC')::date AS m, sum(j.amount) AS issued,
 			0 AS swept, 0 AS live, 0 AS pending, 0 AS unswept, 0 AS taken_back
-		FROM plum_internal.journal j JOIN co USING (company_id) WHERE j.kind = 'give'
+		FROM plum_internal.journal j WHERE j.kind = 'give' AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+		GROUP BY 1, 2
 		UNION ALL
 		-- expired and swept: the lot portions of expire rows, by their lots' issue month
-		SELECT j.company_id, date_trunc('month', l.issued_at AT TIME ZONE 'UTC')::date, 0, l.remaining, 0, 0, 0, 0
-		FROM plum_internal.journal j JOIN co USING (company_id), LATERAL plum_internal.wallet_lots(j.lots) l
-		WHERE j.kind = 'expire'
+		SELECT j.company_id, date_trunc('month', l.issued_at AT TIME ZONE 'UTC')::date, 0, sum(l.remaining), 0, 0, 0, 0
+		FROM plum_internal.journal j CROSS JOIN LATERAL plum_internal.wallet_lots(j.lots) l
+		WHERE j.kind = 'expire' AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+		GROUP BY 1, 2
 		UNION ALL
 		-- what the wallets hold now: live, pending, or past expiry and not swept yet
 		SELECT a.company_id, date_trunc('month', l.issued_at AT TIME ZONE 'UTC')::date, 0, 0,
-			CASE WHEN l.expires_at > plum.now() AND l.available_at <= plum.now() THEN l.remaining ELSE 0 END,
-			CASE WHEN l.expires_at > plum.now() AND l.available_at > plum.now() THEN l.remaining ELSE 0 END,
-			CASE WHEN l.expires_at <= plum.now() THEN l.remaining ELSE 0 END, 0
-		FROM plum_internal.account a JOIN co USING (company_id), LATERAL plum_internal.wallet_lots(a.lots) l
+			sum(l.remaining) FILTER (WHERE l.expires_at > plum.now() AND l.available_at <= plum.now()),
+			sum(l.remaining) FILTER (WHERE l.expires_at > plum.now() AND l.available_at > plum.now()),
+			sum(l.remaining) FILTER (WHERE l.expires_at <= plum.now()), 0
+		FROM plum_internal.account a CROSS JOIN LATERAL plum_internal.wallet_lots(a.lots) l
+		WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+		GROUP BY 1, 2
 		UNION ALL
 		-- earned points taken back by plum.reverse_event(), by their lot's (the award's give row's) issue month
-		SELECT t.company_id, date_trunc('month', g.at AT TIME ZONE 'UTC')::date, 0, 0, 0, 0, 0, t.amount
-		FROM plum_internal.journal t JOIN co USING (company_id) JOIN plum_internal.journal g ON g.entry_id = t.lot_id
-		WHERE t.kind = 'takeback'),
+		SELECT t.company_id, date_trunc('month', g.at AT TIME ZONE 'UTC')::date, 0, 0, 0, 0, 0, sum(t.amount)
+		FROM plum_internal.journal t JOIN plum_internal.journal g ON g.entry_id = t.lot_id
+		WHERE t.kind = 'takeback' AND ((SELECT plum_internal.caller_companies()) IS NULL OR t.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+		GROUP BY 1, 2),
 	s AS (
-		SELECT f.company_id, f.m, sum(f.issued) AS issued, sum(f.swept) + sum(f.unswept) AS expired, sum(f.live) AS live,
-			sum(f.pending) AS pending, sum(f.taken_back) AS taken_back
+		SELECT f.company_id, f.m, coalesce(sum(f.issued), 0) AS issued,
+			coalesce(sum(f.swept), 0) + coalesce(sum(f.unswept), 0) AS expired, coalesce(sum(f.live), 0) AS live,
+			coalesce(sum(f.pending), 0) AS pending, coalesce(sum(f.taken_back), 0) AS taken_back
 		FROM f GROUP BY f.company_id, f.m)
 	SELECT s.company_id, s.m AS issue_month,
 		round(s.issued, co.scale) AS issued,
@@ -123,7 +132,7 @@ CREATE VIEW plum.points_cohorts WITH (security_barrier) AS
 		round(s.pending, co.scale) AS pending,
 		round(s.taken_back, co.scale) AS taken_back,
 		co.base_currency AS currency
-	FROM s JOIN co USING (company_id);
+	FROM s JOIN plum_internal.company co USING (company_id);
 COMMENT ON VIEW plum.points_cohorts IS 'Points by issue month (cohort = the month a lot was issued, in UTC), as of plum''s clock: what was issued that month and what became of it. Per cohort: issued = redeemed + expired + live + pending + taken_back, with redeemed net of reversals (plum.reverse_redemption() returns points to their original lots, so to their cohort). Pending lots (earned, available_at in the future) belong to the month they were issued (earned), not the month they become available. Lots merged in a wallet (same expiry and availability: grants of one recipient at one instant) count in the cohort of their first grant.';
 COMMENT ON COLUMN plum.points_cohorts.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.points_cohorts.issue_month IS 'The cohort: date_trunc(''month'', issued_at AT TIME ZONE ''UTC'') of the lots (the give ledger row''s at).';
@@ -138,70 +147,74 @@ COMMENT ON COLUMN plum.points_cohorts.taken_back IS 'The cohort''s earned points
 COMMENT ON COLUMN plum.points_cohorts.currency IS 'The company''s base currency.';
 
 CREATE VIEW plum.campaign_stats WITH (security_barrier) AS
-	WITH k AS (
-		SELECT ca.campaign_id, ca.company_id, ca.mode, ca.name, ca.expires_at, c.scale, c.base_currency
-		FROM plum_internal.campaign ca JOIN plum_internal.company c USING (company_id)
-		WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR ca.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))),
-	-- every ledger row of a campaign: codes and links rows carry it; so do points grants (since 0.2.0)
-	mv AS (
+	-- each part filters the caller's companies itself (no shared CTE), so that it may run in parallel
+	WITH mv AS (
+		-- every ledger row of a campaign: codes and links rows carry it; so do points grants (since 0.2.0)
 		SELECT j.campaign_id,
 			sum(j.amount) FILTER (WHERE j.kind IN ('give', 'code_issue', 'link_create')) AS issued,
 			sum(CASE j.kind WHEN 'code_redeem' THEN j.amount WHEN 'code_refund' THEN -j.amount WHEN 'link_redeem' THEN j.amount END) AS redeemed,
 			sum(j.amount) FILTER (WHERE j.kind = 'link_redeem') AS billed,
 			sum(j.amount) FILTER (WHERE j.kind = 'code_expire') AS code_swept,
 			sum(j.amount) FILTER (WHERE j.kind IN ('code_cancel', 'link_cancel')) AS cancelled
-		FROM plum_internal.journal j JOIN k USING (campaign_id)
-		WHERE j.campaign_id IS NOT NULL
+		FROM plum_internal.journal j
+		WHERE j.campaign_id IS NOT NULL AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
 		GROUP BY j.campaign_id),
-	-- the lots of points campaigns (a grant's entry id is its lot id)
-	lot AS MATERIALIZED (
-		SELECT j.entry_id AS lot_id, j.campaign_id, j.company_id, j.recipient
-		FROM plum_internal.journal j JOIN k USING (campaign_id)
-		WHERE j.campaign_id IS NOT NULL AND j.kind = 'give'),
+	-- what became of the points campaigns' lots (a grant's entry id is its lot id)
 	pts AS (
-		SELECT x.campaign_id, sum(x.expired) AS expired, sum(x.held) AS held, sum(x.taken_back) AS taken_back FROM (
+		SELECT y.campaign_id, sum(y.expired) AS expired, sum(y.held) AS held, sum(y.taken_back) AS taken_back FROM (
 			-- expired and swept
-			SELECT lot.campaign_id, l.remaining AS expired, 0 AS held, 0 AS taken_back
-			FROM plum_internal.journal j CROSS JOIN LATERAL plum_internal.wallet_lots(j.lots) l JOIN lot ON lot.lot_id = l.lot_id
-			WHERE j.kind = 'expire' AND (j.company_id, j.recipient) IN (SELECT lot.company_id, lot.recipient FROM lot)
+			SELECT g.campaign_id, sum(l.remaining) AS expired, 0 AS held, 0 AS taken_back
+			FROM plum_internal.journal j CROSS JOIN LATERAL plum_internal.wallet_lots(j.lots) l
+				JOIN plum_internal.journal g ON g.entry_id = l.lot_id AND g.kind = 'give' AND g.campaign_id IS NOT NULL
+			WHERE j.kind = 'expire' AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+			GROUP BY 1
 			UNION ALL
 			-- in the wallets: past expiry (not swept yet), or live or pending
-			SELECT lot.campaign_id, CASE WHEN l.expires_at <= plum.now() THEN l.remaining ELSE 0 END,
-				CASE WHEN l.expires_at > plum.now() THEN l.remaining ELSE 0 END, 0
-			FROM plum_internal.account a CROSS JOIN LATERAL plum_internal.wallet_lots(a.lots) l JOIN lot ON lot.lot_id = l.lot_id
-			WHERE (a.company_id, a.recipient) IN (SELECT lot.company_id, lot.recipient FROM lot)
+			SELECT g.campaign_id, sum(l.remaining) FILTER (WHERE l.expires_at <= plum.now()),
+				sum(l.remaining) FILTER (WHERE l.expires_at > plum.now()), 0
+			FROM plum_internal.account a CROSS JOIN LATERAL plum_internal.wallet_lots(a.lots) l
+				JOIN plum_internal.journal g ON g.entry_id = l.lot_id AND g.kind = 'give' AND g.campaign_id IS NOT NULL
+			WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+			GROUP BY 1
 			UNION ALL
-			SELECT lot.campaign_id, 0, 0, j.amount
-			FROM plum_internal.journal j JOIN lot ON lot.lot_id = j.lot_id
-			WHERE j.kind = 'takeback' AND j.lot_id IS NOT NULL) x
-		GROUP BY x.campaign_id),
+			-- earned points taken back
+			SELECT g.campaign_id, 0, 0, sum(t.amount)
+			FROM plum_internal.journal t
+				JOIN plum_internal.journal g ON g.entry_id = t.lot_id AND g.kind = 'give' AND g.campaign_id IS NOT NULL
+			WHERE t.kind = 'takeback' AND ((SELECT plum_internal.caller_companies()) IS NULL OR t.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+			GROUP BY 1) y
+		GROUP BY y.campaign_id),
 	-- orders paid partly with the campaign's codes
 	ord AS (
-		SELECT ic.campaign_id, count(DISTINCT o.order_id) FILTER (WHERE o.refunded_at IS NULL) AS orders,
-			sum(o.total - o.refunded) AS revenue
+		SELECT pc.campaign_id, count(*) FILTER (WHERE o.refunded_at IS NULL) AS orders, sum(o.total - o.refunded) AS revenue
 		FROM (SELECT DISTINCT p.order_id, ic.campaign_id FROM plum_internal.order_payment p
-				JOIN plum_internal.issued_code ic ON ic.code = p.code JOIN k USING (campaign_id)
-				WHERE p.instrument = 'code') ic
-			JOIN plum_internal.shop_order o ON o.order_id = ic.order_id
-		GROUP BY ic.campaign_id),
+				JOIN plum_internal.issued_code ic ON ic.code = p.code
+				WHERE p.instrument = 'code' AND ((SELECT plum_internal.caller_companies()) IS NULL OR ic.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))) pc
+			JOIN plum_internal.shop_order o ON o.order_id = pc.order_id
+		GROUP BY pc.campaign_id),
 	-- open links past their campaign's expiry, and distributed codes past theirs with a balance (not swept)
 	lapsed AS (
-		SELECT li.campaign_id, sum(li.value) AS value FROM plum_internal.link li JOIN k USING (campaign_id)
-		WHERE li.state = 'active' AND k.expires_at <= plum.now() GROUP BY li.campaign_id
-		UNION ALL
-		SELECT ic.campaign_id, sum(ic.balance) FROM plum_internal.issued_code ic JOIN k USING (campaign_id)
-		WHERE ic.expires_at <= plum.now() AND ic.balance > 0 AND ic.distributed_at IS NOT NULL AND ic.cancelled_at IS NULL
-		GROUP BY ic.campaign_id),
+		SELECT x.campaign_id, sum(x.value) AS value FROM (
+			SELECT li.campaign_id, li.value FROM plum_internal.link li JOIN plum_internal.campaign k USING (campaign_id)
+			WHERE li.state = 'active' AND k.expires_at <= plum.now() AND ((SELECT plum_internal.caller_companies()) IS NULL OR li.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+			UNION ALL
+			SELECT ic.campaign_id, ic.balance FROM plum_internal.issued_code ic
+			WHERE ic.expires_at <= plum.now() AND ic.balance > 0 AND ic.distributed_at IS NOT NULL AND ic.cancelled_at IS NULL
+				AND ((SELECT plum_internal.caller_companies()) IS NULL OR ic.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))) x
+		GROUP BY x.campaign_id),
 	v0 AS (
-		SELECT k.*, coalesce(mv.issued, 0) AS issued,
+		SELECT k.campaign_id, k.company_id, k.mode, k.name, c.scale, c.base_currency, coalesce(mv.issued, 0) AS issued,
 			CASE k.mode WHEN 'points' THEN coalesce(mv.issued, 0) - coalesce(pts.expired, 0) - coalesce(pts.held, 0) - coalesce(pts.taken_back, 0)
 				ELSE coalesce(mv.redeemed, 0) END AS redeemed,
 			coalesce(mv.billed, 0) AS billed,
 			CASE k.mode WHEN 'points' THEN coalesce(pts.expired, 0)
-				ELSE coalesce(mv.code_swept, 0) + coalesce((SELECT sum(x.value) FROM lapsed x WHERE x.campaign_id = k.campaign_id), 0) END AS expired,
+				ELSE coalesce(mv.code_swept, 0) + coalesce(lapsed.value, 0) END AS expired,
 			CASE k.mode WHEN 'points' THEN coalesce(pts.taken_back, 0) ELSE coalesce(mv.cancelled, 0) END AS cancelled,
 			coalesce(ord.orders, 0) AS orders, coalesce(ord.revenue, 0) AS revenue
-		FROM k LEFT JOIN mv USING (campaign_id) LEFT JOIN pts USING (campaign_id) LEFT JOIN ord USING (campaign_id)),
+		FROM plum_internal.campaign k JOIN plum_internal.company c USING (company_id)
+			LEFT JOIN mv USING (campaign_id) LEFT JOIN pts USING (campaign_id) LEFT JOIN ord USING (campaign_id)
+			LEFT JOIN lapsed USING (campaign_id)
+		WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR k.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))),
 	-- what the campaign cost: the prefunded value consumed (points, codes) or billed (links); for links
 	-- redeemed_value and billed_value are the same redemptions, counted once
 	v AS (SELECT v0.*, CASE v0.mode WHEN 'links' THEN v0.billed ELSE v0.redeemed + v0.billed END AS cost FROM v0)
@@ -252,25 +265,25 @@ COMMENT ON COLUMN plum.expiring_soon.issued_at IS 'When the lot was issued.';
 COMMENT ON COLUMN plum.expiring_soon.currency IS 'The company''s base currency.';
 
 CREATE VIEW plum.retention_monthly WITH (security_barrier) AS
-	WITH co AS (
-		SELECT c.company_id FROM plum_internal.company c
-		WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR c.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))),
-	act AS (
-		SELECT DISTINCT x.company_id, x.recipient, x.m FROM (
-			SELECT j.company_id, j.recipient, date_trunc('month', j.at AT TIME ZONE 'UTC')::date AS m
-			FROM plum_internal.journal j JOIN co USING (company_id) WHERE j.kind IN ('give', 'redeem')
+	-- every activity row (each branch filters the caller's companies itself, so that it may run in
+	-- parallel), in one sort by recipient and month: a row whose previous row (of the recipient) is
+	-- of another month is the recipient's first of that month; its previous month says the rest
+	WITH act AS (
+		SELECT x.company_id, x.m, lag(x.m) OVER w AS prev
+		FROM (
+			SELECT j.company_id, j.recipient::text COLLATE "C" AS who, date_trunc('month', j.at AT TIME ZONE 'UTC')::date AS m
+			FROM plum_internal.journal j WHERE j.kind IN ('give', 'redeem') AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
 			UNION ALL
-			SELECT e.company_id, e.recipient, date_trunc('month', e.at AT TIME ZONE 'UTC')::date
-			FROM plum_internal.event e JOIN co USING (company_id)) x),
-	r AS (
-		SELECT act.company_id, act.m,
-			lag(act.m) OVER w = (act.m - interval '1 month')::date AS was_active,
-			lag(act.m) OVER w IS NULL AS is_new
-		FROM act WINDOW w AS (PARTITION BY act.company_id, act.recipient ORDER BY act.m)),
+			SELECT e.company_id, e.recipient::text COLLATE "C", date_trunc('month', e.at AT TIME ZONE 'UTC')::date
+			FROM plum_internal.event e WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR e.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))) x
+		-- (the recipient's canonical text in the C collation: a plain byte sort, much cheaper than the type's comparison)
+		WINDOW w AS (PARTITION BY x.company_id, x.who ORDER BY x.m)),
 	per AS (
-		SELECT r.company_id, r.m, count(*) AS active, count(*) FILTER (WHERE r.was_active) AS retained,
-			count(*) FILTER (WHERE r.is_new) AS new
-		FROM r GROUP BY r.company_id, r.m),
+		SELECT act.company_id, act.m, count(*) AS active,
+			count(*) FILTER (WHERE act.prev = (act.m - interval '1 month')::date) AS retained,
+			count(*) FILTER (WHERE act.prev IS NULL) AS new
+		FROM act WHERE act.prev IS DISTINCT FROM act.m
+		GROUP BY act.company_id, act.m),
 	months AS (
 		SELECT per.company_id, generate_series(min(per.m),
 				greatest(max(per.m), date_trunc('month', plum.now() AT TIME ZONE 'UTC')::date), interval '1 month')::date AS m
