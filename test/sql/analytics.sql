@@ -74,7 +74,7 @@ SELECT plum.release_deliveries();
 SELECT plum.expire_points();   -- nothing expired
 SET plum.now = '2026-01-15 12:00+00';
 SELECT plum.redeem_points(:a, 'alice@a.test', 40) AS r1 \gset
-SELECT plum.redeem_points(:a, 'bob@a.test', 10) IS NOT NULL AS redeemed;
+SELECT plum.redeem_points(:a, 'bob@a.test', 10) AS r2 \gset
 -- 20:00 in Los Angeles on Jan 31 is Feb 1 in UTC: a February grant
 SET plum.now = '2026-01-31 20:00-08';
 SELECT plum.give_points(:boss, 'henry@a.test', 10) IS NOT NULL AS given;
@@ -119,11 +119,15 @@ SELECT plum.expire_codes();    -- #2 and #3: 20 (#4 was never distributed)
 -- hugo 5 (purchase, available since Mar 4) = 45; pools: 9685 + 20 taken back = 9705; code #4 (never
 -- distributed, past expiry) is neither outstanding nor breakage
 SET plum.now = '2026-03-25 00:00+00';
+-- 5 of bob's January redemption reversed into his lot, expired since Mar 10: restored as breakage
+SELECT plum.reverse_redemption(:r2, 5);
+SELECT kind, amount FROM plum.ledger WHERE redemption_id = :r2 ORDER BY entry_id;
 SELECT * FROM plum.liability ORDER BY company_id;
--- points expired in March: 165 swept + ivan 10 unswept = 175; codes: #2 + #3 = 20
+-- points expired in March: 165 swept + 5 restored into bob's expired lot + ivan 10 unswept = 180;
+-- codes: #2 + #3 = 20
 SELECT * FROM plum.breakage_monthly ORDER BY company_id, month;
--- January: issued 210 (alice 100, bob 50, carol 30, dave 20, ivan 10) = redeemed 40+10+5-5-15 = 35
--- + expired 165+10 = 175; February: issued 65 = henry 10 + erin 20 + frank 10+5 + alice 5 + bob 5
+-- January: issued 210 (alice 100, bob 50, carol 30, dave 20, ivan 10) = redeemed 40+10+5-5-15-5 = 30
+-- + expired 165+5+10 = 180; February: issued 65 = henry 10 + erin 20 + frank 10+5 + alice 5 + bob 5
 -- + hugo 5+5 = taken back 20 (frank's purchase reversed: 10 + 5 + alice's 5) + live 45
 SELECT * FROM plum.points_cohorts ORDER BY company_id, issue_month;
 -- the cohort identity computed directly: redeemed = lots taken by redemptions - lots restored
