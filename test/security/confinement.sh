@@ -67,6 +67,9 @@ BEGIN
 	b_scheduled := plum.distribute(b_boss, 'email', 'bob@b.test', 'You got {{amount}}', points => 5,
 		send_at => '2026-02-01 00:00:00+00');
 	b_rule := plum.add_earning_rule(b_boss, 'B rule', 'purchase', points => 1);
+	-- an order of B's with a voucher of B's (plum.orders, plum.vouchers)
+	PERFORM plum.create_voucher(b_boss, 'B-SEC', 'amount', 1);
+	PERFORM plum.checkout(b, 'b-order', '{"lines": [{"sku": "A1", "category": "food", "amount": 10}]}', voucher => 'B-SEC');
 	PERFORM plum.record_event(b, 'bob@b.test', 'purchase', 'sec', 10);
 	PERFORM plum.grant_company('plum_sec_company_a', a);
 	PERFORM plum.grant_admin('plum_sec_admin_a', a_boss);
