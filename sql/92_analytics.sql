@@ -112,10 +112,11 @@ CREATE VIEW plum.points_cohorts WITH (security_barrier) AS
 		WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
 		GROUP BY 1, 2
 		UNION ALL
-		-- earned points taken back by plum.reverse_event(), by their lot's (the award's give row's) issue month
-		SELECT t.company_id, date_trunc('month', g.at AT TIME ZONE 'UTC')::date, 0, 0, 0, 0, 0, sum(t.amount)
-		FROM plum_internal.journal t JOIN plum_internal.journal g ON g.entry_id = t.lot_id
-		WHERE t.kind = 'takeback' AND ((SELECT plum_internal.caller_companies()) IS NULL OR t.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+		-- earned points taken back by plum.reverse_event() (its takeback ledger rows, summed on each
+		-- award: the award is the lot's give row), by the award's issue month
+		SELECT a.company_id, date_trunc('month', a.issued_at AT TIME ZONE 'UTC')::date, 0, 0, 0, 0, 0, sum(a.taken_back)
+		FROM plum_internal.award a
+		WHERE a.taken_back > 0 AND ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
 		GROUP BY 1, 2),
 	s AS (
 		SELECT f.company_id, f.m, coalesce(sum(f.issued), 0) AS issued,
@@ -143,7 +144,7 @@ COMMENT ON COLUMN plum.points_cohorts.live IS 'Remaining points of the cohort''s
 COMMENT ON COLUMN plum.points_cohorts.redemption_rate IS 'redeemed / issued (a fraction; NULL when issued = 0).';
 COMMENT ON COLUMN plum.points_cohorts.breakage_rate IS 'expired / issued (a fraction; NULL when issued = 0).';
 COMMENT ON COLUMN plum.points_cohorts.pending IS 'Remaining points of the cohort''s lots not available yet (available_at > now).';
-COMMENT ON COLUMN plum.points_cohorts.taken_back IS 'The cohort''s earned points taken back by plum.reverse_event() (takeback ledger rows), back in the rule admin''s pool.';
+COMMENT ON COLUMN plum.points_cohorts.taken_back IS 'The cohort''s earned points taken back by plum.reverse_event() (its takeback ledger rows, as summed on each award), back in the rule admin''s pool.';
 COMMENT ON COLUMN plum.points_cohorts.currency IS 'The company''s base currency.';
 
 CREATE VIEW plum.campaign_stats WITH (security_barrier) AS
@@ -159,11 +160,12 @@ CREATE VIEW plum.campaign_stats WITH (security_barrier) AS
 		FROM plum_internal.journal j
 		WHERE j.campaign_id IS NOT NULL AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
 		GROUP BY j.campaign_id),
-	-- what became of the points campaigns' lots (a grant's entry id is its lot id)
+	-- what became of the points campaigns' lots (a grant's entry id is its lot id); earned points
+	-- (record_event) carry no campaign, so no campaign lot is ever taken back
 	pts AS (
-		SELECT y.campaign_id, sum(y.expired) AS expired, sum(y.held) AS held, sum(y.taken_back) AS taken_back FROM (
+		SELECT y.campaign_id, sum(y.expired) AS expired, sum(y.held) AS held FROM (
 			-- expired and swept
-			SELECT g.campaign_id, sum(l.remaining) AS expired, 0 AS held, 0 AS taken_back
+			SELECT g.campaign_id, sum(l.remaining) AS expired, 0 AS held
 			FROM plum_internal.journal j CROSS JOIN LATERAL plum_internal.wallet_lots(j.lots) l
 				JOIN plum_internal.journal g ON g.entry_id = l.lot_id AND g.kind = 'give' AND g.campaign_id IS NOT NULL
 			WHERE j.kind = 'expire' AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
@@ -171,17 +173,10 @@ CREATE VIEW plum.campaign_stats WITH (security_barrier) AS
 			UNION ALL
 			-- in the wallets: past expiry (not swept yet), or live or pending
 			SELECT g.campaign_id, sum(l.remaining) FILTER (WHERE l.expires_at <= plum.now()),
-				sum(l.remaining) FILTER (WHERE l.expires_at > plum.now()), 0
+				sum(l.remaining) FILTER (WHERE l.expires_at > plum.now())
 			FROM plum_internal.account a CROSS JOIN LATERAL plum_internal.wallet_lots(a.lots) l
 				JOIN plum_internal.journal g ON g.entry_id = l.lot_id AND g.kind = 'give' AND g.campaign_id IS NOT NULL
 			WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
-			GROUP BY 1
-			UNION ALL
-			-- earned points taken back
-			SELECT g.campaign_id, 0, 0, sum(t.amount)
-			FROM plum_internal.journal t
-				JOIN plum_internal.journal g ON g.entry_id = t.lot_id AND g.kind = 'give' AND g.campaign_id IS NOT NULL
-			WHERE t.kind = 'takeback' AND ((SELECT plum_internal.caller_companies()) IS NULL OR t.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
 			GROUP BY 1) y
 		GROUP BY y.campaign_id),
 	-- orders paid partly with the campaign's codes
@@ -204,12 +199,12 @@ CREATE VIEW plum.campaign_stats WITH (security_barrier) AS
 		GROUP BY x.campaign_id),
 	v0 AS (
 		SELECT k.campaign_id, k.company_id, k.mode, k.name, c.scale, c.base_currency, coalesce(mv.issued, 0) AS issued,
-			CASE k.mode WHEN 'points' THEN coalesce(mv.issued, 0) - coalesce(pts.expired, 0) - coalesce(pts.held, 0) - coalesce(pts.taken_back, 0)
+			CASE k.mode WHEN 'points' THEN coalesce(mv.issued, 0) - coalesce(pts.expired, 0) - coalesce(pts.held, 0)
 				ELSE coalesce(mv.redeemed, 0) END AS redeemed,
 			coalesce(mv.billed, 0) AS billed,
 			CASE k.mode WHEN 'points' THEN coalesce(pts.expired, 0)
 				ELSE coalesce(mv.code_swept, 0) + coalesce(lapsed.value, 0) END AS expired,
-			CASE k.mode WHEN 'points' THEN coalesce(pts.taken_back, 0) ELSE coalesce(mv.cancelled, 0) END AS cancelled,
+			CASE k.mode WHEN 'points' THEN 0 ELSE coalesce(mv.cancelled, 0) END AS cancelled,
 			coalesce(ord.orders, 0) AS orders, coalesce(ord.revenue, 0) AS revenue
 		FROM plum_internal.campaign k JOIN plum_internal.company c USING (company_id)
 			LEFT JOIN mv USING (campaign_id) LEFT JOIN pts USING (campaign_id) LEFT JOIN ord USING (campaign_id)
@@ -235,7 +230,7 @@ COMMENT ON COLUMN plum.campaign_stats.campaign_id IS 'Campaign id.';
 COMMENT ON COLUMN plum.campaign_stats.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.campaign_stats.mode IS 'points, codes or links.';
 COMMENT ON COLUMN plum.campaign_stats.issued_value IS 'points: sum of the campaign''s grants (give rows with its campaign_id); codes: sum of code_issue rows (denomination x count, cancelled codes included: see cancelled_value); links: sum of link_create rows (cancelled links included).';
-COMMENT ON COLUMN plum.campaign_stats.redeemed_value IS 'points: issued - expired - live - pending - taken back of the campaign''s lots (points redeemed, net of reversals and refunds); codes: code_redeem - code_refund (net of order refunds); links: link_redeem (the links redeemed).';
+COMMENT ON COLUMN plum.campaign_stats.redeemed_value IS 'points: issued - expired - live - pending of the campaign''s lots (points redeemed, net of reversals and refunds); codes: code_redeem - code_refund (net of order refunds); links: link_redeem (the links redeemed).';
 COMMENT ON COLUMN plum.campaign_stats.billed_value IS 'What the company was billed for the campaign: sum of link_redeem rows (plum.billing); 0 for points and codes, which are prefunded from pools.';
 COMMENT ON COLUMN plum.campaign_stats.expired_value IS 'points: the campaign''s lot portions expired (swept or past expiry, as in plum.points_cohorts); codes: code_expire rows + balances of distributed codes past expiry not swept yet; links: value of active links past the campaign''s expiry.';
 COMMENT ON COLUMN plum.campaign_stats.redemption_rate IS 'redeemed_value / issued_value (a fraction; NULL when issued_value = 0).';
@@ -244,7 +239,7 @@ COMMENT ON COLUMN plum.campaign_stats.revenue IS 'sum of total - refunded of the
 COMMENT ON COLUMN plum.campaign_stats.roi IS '(revenue - cost) / cost with cost = redeemed_value + billed_value for points and codes campaigns (billed_value is 0) and cost = billed_value for links campaigns (their redemptions are their billing, counted once) (a fraction: -1 = no revenue; NULL when cost = 0).';
 COMMENT ON COLUMN plum.campaign_stats.name IS 'The campaign''s name.';
 COMMENT ON COLUMN plum.campaign_stats.cost IS 'What the campaign cost the company: redeemed_value + billed_value (points, codes: billed_value is 0); billed_value for links (= redeemed_value: each redemption billed once).';
-COMMENT ON COLUMN plum.campaign_stats.cancelled_value IS 'codes: code_cancel rows (undistributed codes back to the pool); links: link_cancel rows; points: earned points taken back (takeback rows).';
+COMMENT ON COLUMN plum.campaign_stats.cancelled_value IS 'codes: code_cancel rows (undistributed codes back to the pool); links: link_cancel rows; points: 0 (a grant is not cancelled; earned points, which plum.reverse_event() takes back, carry no campaign).';
 COMMENT ON COLUMN plum.campaign_stats.currency IS 'The company''s base currency.';
 
 CREATE VIEW plum.expiring_soon WITH (security_barrier) AS
