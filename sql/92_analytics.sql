@@ -267,7 +267,11 @@ CREATE VIEW plum.retention_monthly WITH (security_barrier) AS
 		SELECT x.company_id, x.m, lag(x.m) OVER w AS prev
 		FROM (
 			SELECT j.company_id, j.recipient::text COLLATE "C" AS who, date_trunc('month', j.at AT TIME ZONE 'UTC')::date AS m
-			FROM plum_internal.journal j WHERE j.kind IN ('give', 'redeem') AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
+			FROM plum_internal.journal j
+			-- grants and redemptions; a grant earned by an event (reference event:<id>, at the event's
+			-- instant) adds nothing to the event's own row below, so it is left out of the sort
+			WHERE j.kind IN ('give', 'redeem') AND (j.kind = 'redeem' OR j.reference IS NULL OR j.reference NOT LIKE 'event:%')
+				AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
 			UNION ALL
 			SELECT e.company_id, e.recipient::text COLLATE "C", date_trunc('month', e.at AT TIME ZONE 'UTC')::date
 			FROM plum_internal.event e WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR e.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))) x
