@@ -686,6 +686,50 @@ SELECT * FROM plum.verify();
 DO $$ BEGIN RAISE EXCEPTION 'plum.verify() reported inconsistencies'; END $$;
 \endif
 
+-- ---------------------------------------------------------------------------
+\echo
+\echo '== 15. The marketer''s report: Demo Shop''s loyalty programme on 2025-12-31 (the analytics views)'
+SET plum.now = '2025-12-31 23:00:00+00';
+\echo '   retention (plum.retention_monthly): members with an event, a grant or a redemption each month;'
+\echo '   retained = also active the month before, churned = active the month before and not this one'
+SELECT month, active, new, retained, churned, round(retention_rate * 100, 1) AS "retention %", round(churn_rate * 100, 1) AS "churn %"
+FROM plum.retention_monthly WHERE company_id = :shop ORDER BY month;
+\echo '   the referral funnel (plum.referral_funnel)'
+SELECT referrers, referred, qualified, reversed, points_awarded, round(qualification_rate * 100, 1) AS "qualified %"
+FROM plum.referral_funnel WHERE company_id = :shop;
+\echo '   earned points by the month they were earned (plum.points_cohorts): pending ones wait out the return window'
+SELECT issue_month, issued, redeemed, expired, live, pending, taken_back, round(redemption_rate * 100, 1) AS "redeemed %"
+FROM plum.points_cohorts WHERE company_id = :shop ORDER BY issue_month;
+\echo '   who to remind: live points expiring in the next 30 days (plum.expiring_soon)'
+SELECT count(DISTINCT recipient) AS members, coalesce(sum(amount), 0) AS points, min(expires_at)::date AS first
+FROM plum.expiring_soon WHERE company_id = :shop;
+
+-- ---------------------------------------------------------------------------
+\echo
+\echo '== 16. The CFO''s report: Demo Co on 2026-02-01 (the analytics views)'
+SET plum.now = '2026-02-01 17:00:00+00';
+\echo '   a points campaign with a cost: a February bonus, granted with campaign_id (plum.give_points_bulk)'
+SELECT plum.create_campaign(:hr, 'February bonus', 'points') AS february \gset
+SELECT plum.create_points(:hr, 2500) AS hr_pool;
+\echo '   (to 100 new hires, so that their redemptions take these lots: redemptions take the oldest lots first)'
+SELECT plum.give_points_bulk(:hr, ARRAY(SELECT format('hire%s@demo.plum.test', i)::plum.recipient FROM generate_series(1, 100) i),
+	array_fill(25::numeric, ARRAY[100]), 'February bonus', :february) AS bonus_grants;
+SELECT count(plum.redeem_points(:company, format('hire%s@demo.plum.test', i)::plum.recipient, 10)) AS bonus_redemptions
+FROM generate_series(1, 40) i;
+\echo '   liability (plum.liability): what Demo Co owes now, and its own undistributed pools'
+SELECT currency, points_live, points_pending, codes_outstanding, links_open_value, total_owed, pools, pools_reserved
+FROM plum.liability WHERE company_id = :company;
+\echo '   breakage by month (plum.breakage_monthly): value expired unspent, swept or not'
+SELECT month, points_expired, codes_expired FROM plum.breakage_monthly WHERE company_id = :company ORDER BY month;
+\echo '   points cohorts (plum.points_cohorts): each month''s grants and what became of them'
+SELECT issue_month, issued, redeemed, expired, live, round(redemption_rate * 100, 1) AS "redeemed %", round(breakage_rate * 100, 1) AS "breakage %"
+FROM plum.points_cohorts WHERE company_id = :company ORDER BY issue_month;
+\echo '   campaign ROI (plum.campaign_stats): revenue = orders paid partly with the campaign''s codes; cost = value redeemed or billed'
+SELECT name, mode, issued_value, redeemed_value, billed_value, expired_value, round(redemption_rate * 100, 1) AS "redeemed %",
+	orders, revenue, cost, round(roi, 2) AS roi
+FROM plum.campaign_stats WHERE company_id = :company ORDER BY campaign_id;
+SELECT count(*) = 0 AS still_consistent FROM plum.verify(:company);
+
 DROP SCHEMA plum_demo_play CASCADE;
 RESET plum.now;
 \echo

@@ -35,6 +35,14 @@ CREATE FUNCTION plum_internal.ledger_kind_valid(kind text) RETURNS boolean
 ALTER TABLE plum_internal.journal ADD CONSTRAINT journal_kind_check CHECK (plum_internal.ledger_kind_valid(kind));
 -- plum.ledger's WHERE recipient = ... finds the rows through an index
 CREATE INDEX journal_recipient ON plum_internal.journal (recipient) WHERE recipient IS NOT NULL;
+-- the ledger by time (plum.ledger WHERE at >= ..., a BI tool's incremental loads) and by the
+-- caller's reference (an order id: WHERE reference = ...); the campaigns' rows (plum.campaign_stats).
+-- By time, a BRIN index: the ledger is append-only and written in time order, so block ranges
+-- summarise it in a few pages, and a redemption's insert costs nothing (a B-tree on at would be
+-- one more index entry and its WAL on every movement).
+CREATE INDEX journal_at ON plum_internal.journal USING brin (at);
+CREATE INDEX journal_reference ON plum_internal.journal (reference) WHERE reference IS NOT NULL;
+CREATE INDEX journal_campaign ON plum_internal.journal (campaign_id, kind) WHERE campaign_id IS NOT NULL;
 -- @end
 
 CREATE TABLE plum_internal.idempotency (
@@ -68,7 +76,7 @@ COMMENT ON COLUMN plum_internal.journal.reference IS 'The caller''s reference, e
 COMMENT ON COLUMN plum_internal.journal.note IS 'A free note given with a grant.';
 COMMENT ON COLUMN plum_internal.journal.idempotency_key IS 'The idempotency key of the call, if any.';
 COMMENT ON COLUMN plum_internal.journal.lots IS 'The lot portions involved: taken by a redemption, restored by a reversal, or expired.';
-COMMENT ON COLUMN plum_internal.journal.campaign_id IS 'The campaign of a code or link movement.';
+COMMENT ON COLUMN plum_internal.journal.campaign_id IS 'The campaign of a code or link movement, or of a points grant made with a campaign_id (since 0.2.0).';
 COMMENT ON COLUMN plum_internal.journal.item_id IS 'The catalog item a redemption was for, if named.';
 COMMENT ON COLUMN plum_internal.journal.code IS 'The code of a code movement (code_redeem, code_cancel, code_expire, code_refund).';
 COMMENT ON COLUMN plum_internal.journal.token IS 'The link of a link movement (link_create, link_redeem, link_cancel).';
@@ -236,7 +244,7 @@ COMMENT ON COLUMN plum.ledger.reference IS 'The caller''s reference (e.g. order 
 COMMENT ON COLUMN plum.ledger.note IS 'Note given with a grant.';
 COMMENT ON COLUMN plum.ledger.idempotency_key IS 'Idempotency key of the call.';
 COMMENT ON COLUMN plum.ledger.currency IS 'The company''s base currency.';
-COMMENT ON COLUMN plum.ledger.campaign_id IS 'The campaign of a code or link movement.';
+COMMENT ON COLUMN plum.ledger.campaign_id IS 'The campaign of a code or link movement, or of a points grant (give) made with a campaign_id (since 0.2.0).';
 COMMENT ON COLUMN plum.ledger.item_id IS 'The catalog item a redemption was for.';
 COMMENT ON COLUMN plum.ledger.code IS 'The code of a code movement; NULL for roles that are not plum_admin members (they read code_masked).';
 COMMENT ON COLUMN plum.ledger.token IS 'The link of a link movement; masked for roles that are not plum_admin members: an ellipsis and its last 4 characters (…wXyZ).';

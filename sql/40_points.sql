@@ -68,7 +68,7 @@ COMMENT ON FUNCTION plum_internal.settle_account(bigint, plum.recipient, timesta
 	'Internal: lock a recipient''s wallet and record (as breakage) the lots that have expired by the given instant.';
 
 CREATE FUNCTION plum.give_points(admin_id bigint, recipient plum.recipient, amount numeric,
-		note text DEFAULT NULL, idempotency_key text DEFAULT NULL)
+		note text DEFAULT NULL, idempotency_key text DEFAULT NULL, campaign_id bigint DEFAULT NULL)
 	RETURNS bigint
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, plum, pg_temp
@@ -90,10 +90,14 @@ BEGIN
 		FROM plum_internal.admin_company(give_points.admin_id) c;
 	amount := plum_internal.valid_amount(amount, v_scale);
 	PERFORM plum_internal.check_grant(v_company, v_scale, v_max, amount);
+	IF give_points.campaign_id IS NOT NULL THEN
+		PERFORM plum_internal.check_campaign(give_points.admin_id, give_points.campaign_id, 'points');
+	END IF;
 	v_entry := nextval('plum_internal.journal_entry_id_seq');
 	IF idempotency_key IS NOT NULL THEN
 		v_prior := plum_internal.claim_key(v_company, idempotency_key, 'give_points',
-			format('%s, %s, %s, %s', give_points.admin_id, recipient, amount, coalesce(quote_literal(note), 'NULL')), v_entry);
+			format('%s, %s, %s, %s', give_points.admin_id, recipient, amount, coalesce(quote_literal(note), 'NULL'))
+				|| CASE WHEN give_points.campaign_id IS NULL THEN '' ELSE format(', campaign %s', give_points.campaign_id) END, v_entry);
 		IF v_prior IS NOT NULL THEN
 			RETURN v_prior;
 		END IF;
@@ -104,21 +108,22 @@ BEGIN
 		VALUES (v_company, recipient,
 			plum_internal.wallet_add(plum_internal.wallet_empty(v_scale), v_entry, v_now, plum_internal.expiry_of(v_now, v_validity), amount, v_now),
 			plum_internal.entry_hash(NULL, v_entry, v_company, v_now, 'give', amount, give_points.admin_id, give_points.recipient,
-				v_entry, NULL, NULL, give_points.note, give_points.idempotency_key, NULL, NULL, NULL, NULL, NULL, NULL))
+				v_entry, NULL, NULL, give_points.note, give_points.idempotency_key, NULL, give_points.campaign_id, NULL, NULL, NULL, NULL))
 		ON CONFLICT ON CONSTRAINT account_pkey DO UPDATE
 		SET lots = plum_internal.wallet_add(plum_internal.wallet_live(a.lots, v_now), v_entry, v_now, plum_internal.expiry_of(v_now, v_validity), amount, v_now),
 			chain_head = plum_internal.entry_hash(a.chain_head, v_entry, v_company, v_now, 'give', amount, give_points.admin_id,
-				give_points.recipient, v_entry, NULL, NULL, give_points.note, give_points.idempotency_key, NULL, NULL, NULL, NULL, NULL, NULL)
+				give_points.recipient, v_entry, NULL, NULL, give_points.note, give_points.idempotency_key, NULL, give_points.campaign_id, NULL, NULL, NULL, NULL)
 		RETURNING a.chain_head INTO v_hash;
-	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, idempotency_key, hash)
-		VALUES (v_entry, v_company, v_now, 'give', amount, give_points.admin_id, recipient, v_entry, note, idempotency_key, v_hash);
+	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, idempotency_key, hash, campaign_id)
+		VALUES (v_entry, v_company, v_now, 'give', amount, give_points.admin_id, recipient, v_entry, note, idempotency_key, v_hash, give_points.campaign_id);
 	RETURN v_entry;
 END
 $$;
-COMMENT ON FUNCTION plum.give_points(bigint, plum.recipient, numeric, text, text) IS
-	'Give points from the admin''s pool to a recipient: a new lot that expires after the company''s points validity. Returns the lot id. Idempotent with a key.';
+COMMENT ON FUNCTION plum.give_points(bigint, plum.recipient, numeric, text, text, bigint) IS
+	'Give points from the admin''s pool to a recipient: a new lot that expires after the company''s points validity. Returns the lot id. Idempotent with a key. campaign_id (since 0.2.0): a points campaign of the admin''s company the grant counts for in plum.campaign_stats (unknown: PU005; another company''s, a codes or links campaign: PU009; expired: PU002).';
 
-CREATE FUNCTION plum.give_points_bulk(admin_id bigint, recipients plum.recipient[], amounts numeric[], note text DEFAULT NULL)
+CREATE FUNCTION plum.give_points_bulk(admin_id bigint, recipients plum.recipient[], amounts numeric[], note text DEFAULT NULL,
+		campaign_id bigint DEFAULT NULL)
 	RETURNS integer
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, plum, pg_temp
@@ -166,6 +171,9 @@ BEGIN
 	IF v_bad IS NOT NULL THEN
 		PERFORM plum_internal.check_grant(v_company, v_scale, v_max, amounts[v_bad], v_bad);
 	END IF;
+	IF give_points_bulk.campaign_id IS NOT NULL THEN
+		PERFORM plum_internal.check_campaign(give_points_bulk.admin_id, give_points_bulk.campaign_id, 'points');
+	END IF;
 	SELECT sum(a) INTO v_total FROM unnest(amounts) AS a;
 	v_pool := plum_internal.debit_pool(give_points_bulk.admin_id, v_total, v_scale, format(' in %s grants', v_n));
 	v_expiry := plum_internal.expiry_of(v_now, v_validity);
@@ -186,7 +194,7 @@ BEGIN
 		FROM (SELECT g.* FROM g WHERE NOT EXISTS (SELECT FROM known k WHERE k.recipient = g.r) ORDER BY g.i) AS x),
 	h AS MATERIALIZED (
 		SELECT f.*, plum_internal.entry_chain(NULL, f.e, v_company, v_now, 'give', f.a, give_points_bulk.admin_id, f.r, f.e,
-				NULL, NULL, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL) OVER (PARTITION BY f.r ORDER BY f.e) AS hash
+				NULL, NULL, note, NULL, NULL, give_points_bulk.campaign_id, NULL, NULL, NULL, NULL) OVER (PARTITION BY f.r ORDER BY f.e) AS hash
 		FROM fresh f),
 	per AS (
 		SELECT h.r, min(h.e) AS e, sum(h.a) AS a, (array_agg(h.hash ORDER BY h.e DESC))[1] AS head FROM h GROUP BY h.r
@@ -201,8 +209,8 @@ BEGIN
 		ON CONFLICT ON CONSTRAINT account_pkey DO UPDATE SET lots = acc.lots WHERE false
 		RETURNING acc.recipient),
 	j AS (
-		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, hash)
-		SELECT h.e, v_company, v_now, 'give', h.a, give_points_bulk.admin_id, h.r, h.e, note, h.hash
+		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, hash, campaign_id)
+		SELECT h.e, v_company, v_now, 'give', h.a, give_points_bulk.admin_id, h.r, h.e, note, h.hash, give_points_bulk.campaign_id
 		FROM h JOIN made ON made.recipient = h.r)
 	SELECT array_agg(per.r) INTO v_held FROM per WHERE NOT EXISTS (SELECT FROM made WHERE made.recipient = per.r);
 	IF v_held IS NULL THEN
@@ -232,11 +240,11 @@ BEGIN
 			JOIN unnest(v_held) AS t(r) ON t.r = u.r ORDER BY u.i) AS x),
 	h AS MATERIALIZED (
 		SELECT g.*, plum_internal.entry_chain(acc.chain_head, g.e, v_company, v_now, 'give', g.a, give_points_bulk.admin_id, g.r, g.e,
-				NULL, NULL, note, NULL, NULL, NULL, NULL, NULL, NULL, NULL) OVER (PARTITION BY g.r ORDER BY g.e) AS hash
+				NULL, NULL, note, NULL, NULL, give_points_bulk.campaign_id, NULL, NULL, NULL, NULL) OVER (PARTITION BY g.r ORDER BY g.e) AS hash
 		FROM g JOIN plum_internal.account acc ON acc.company_id = v_company AND acc.recipient = g.r),
 	j AS (
-		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, hash)
-		SELECT h.e, v_company, v_now, 'give', h.a, give_points_bulk.admin_id, h.r, h.e, note, h.hash FROM h),
+		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, hash, campaign_id)
+		SELECT h.e, v_company, v_now, 'give', h.a, give_points_bulk.admin_id, h.r, h.e, note, h.hash, give_points_bulk.campaign_id FROM h),
 	per AS (SELECT h.r, min(h.e) AS e, sum(h.a) AS a, (array_agg(h.hash ORDER BY h.e DESC))[1] AS head FROM h GROUP BY h.r)
 	UPDATE plum_internal.account acc
 		SET lots = plum_internal.wallet_add(plum_internal.wallet_live(acc.lots, v_now), per.e, v_now, v_expiry, per.a, v_now),
@@ -245,8 +253,8 @@ BEGIN
 	RETURN v_n;
 END
 $$;
-COMMENT ON FUNCTION plum.give_points_bulk(bigint, plum.recipient[], numeric[], text) IS
-	'Give many grants at once from the admin''s pool (recipients[i] gets amounts[i]); all or nothing. Returns the number of grants made.';
+COMMENT ON FUNCTION plum.give_points_bulk(bigint, plum.recipient[], numeric[], text, bigint) IS
+	'Give many grants at once from the admin''s pool (recipients[i] gets amounts[i]); all or nothing. Returns the number of grants made. campaign_id (since 0.2.0): a points campaign of the admin''s company every grant counts for (as in plum.give_points()).';
 
 CREATE FUNCTION plum.redeem_points(company_id bigint, recipient plum.recipient, amount numeric,
 		reference text DEFAULT NULL, idempotency_key text DEFAULT NULL)
@@ -470,8 +478,8 @@ COMMENT ON FUNCTION plum_internal.verify_points(bigint) IS
 	'The points part of plum.verify(): wallets against the ledger, redemptions against their lots, given = live + redeemed + expired - restored + taken back (earned points taken back by reverse_event).';
 
 REVOKE EXECUTE ON FUNCTION
-	plum.give_points(bigint, plum.recipient, numeric, text, text),
-	plum.give_points_bulk(bigint, plum.recipient[], numeric[], text),
+	plum.give_points(bigint, plum.recipient, numeric, text, text, bigint),
+	plum.give_points_bulk(bigint, plum.recipient[], numeric[], text, bigint),
 	plum.redeem_points(bigint, plum.recipient, numeric, text, text),
 	plum.points_balance(bigint, plum.recipient),
 	plum.reverse_redemption(bigint, numeric, text),
@@ -486,8 +494,8 @@ GRANT EXECUTE ON FUNCTION
 	plum.reverse_redemption(bigint, numeric, text)
 	TO plum_app;
 GRANT EXECUTE ON FUNCTION
-	plum.give_points(bigint, plum.recipient, numeric, text, text),
-	plum.give_points_bulk(bigint, plum.recipient[], numeric[], text),
+	plum.give_points(bigint, plum.recipient, numeric, text, text, bigint),
+	plum.give_points_bulk(bigint, plum.recipient[], numeric[], text, bigint),
 	plum.expire_points()
 	TO plum_admin;
 GRANT SELECT ON plum.wallets, plum.point_lots TO plum_reader;

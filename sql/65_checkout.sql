@@ -671,7 +671,7 @@ CREATE FUNCTION plum.refund(company_id bigint, order_ref text, amount numeric DE
 COMMENT ON FUNCTION plum.refund(bigint, text, numeric, text) IS
 	'Refund all (amount NULL) or part of an order, in the reverse order of payment: due first (to refund outside plum), then the points (back to their original lots, as plum.reverse_redemption() does), then the codes, last applied first (a code_refund ledger row each). Never more than is left (PU008); unknown order PU005. The voucher''s use is released when the whole order is refunded. Returns one row per instrument refunded. Idempotent with a key.';
 
-CREATE VIEW plum.orders AS
+CREATE VIEW plum.orders WITH (security_barrier) AS
 	SELECT o.company_id, o.order_ref, o.recipient,
 		round(o.total, c.scale) AS total, round(o.discount, c.scale) AS discount,
 		round(o.codes, c.scale) AS codes, round(o.points, c.scale) AS points,
@@ -679,8 +679,9 @@ CREATE VIEW plum.orders AS
 		CASE WHEN o.refunded_at IS NOT NULL THEN 'refunded' WHEN o.refunded > 0 THEN 'partly_refunded' ELSE 'paid' END AS state,
 		o.at, o.order_id, v.code AS voucher, o.refunded_at, c.base_currency AS currency
 	FROM plum_internal.shop_order o JOIN plum_internal.company c USING (company_id)
-		LEFT JOIN plum_internal.voucher v ON v.voucher_id = o.voucher_id;
-COMMENT ON VIEW plum.orders IS 'Orders checked out with plum.checkout(): what each cost, how it was paid, and what was refunded.';
+		LEFT JOIN plum_internal.voucher v ON v.voucher_id = o.voucher_id
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR o.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.orders IS 'Orders checked out with plum.checkout(): what each cost, how it was paid, and what was refunded. A role confined to companies sees only theirs.';
 COMMENT ON COLUMN plum.orders.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.orders.order_ref IS 'The application''s order reference (unique in the company).';
 COMMENT ON COLUMN plum.orders.recipient IS 'The customer, if given.';
@@ -697,15 +698,16 @@ COMMENT ON COLUMN plum.orders.voucher IS 'The voucher code applied, if any.';
 COMMENT ON COLUMN plum.orders.refunded_at IS 'When it was wholly refunded (NULL: not wholly refunded).';
 COMMENT ON COLUMN plum.orders.currency IS 'The company''s base currency.';
 
-CREATE VIEW plum.vouchers AS
+CREATE VIEW plum.vouchers WITH (security_barrier) AS
 	SELECT v.voucher_id, v.company_id, v.code, v.kind,
 		CASE v.kind WHEN 'amount' THEN round(v.value, c.scale) ELSE v.value END AS value,
 		v.starts_at, v.expires_at, round(v.min_purchase, c.scale) AS min_purchase, round(v.max_discount, c.scale) AS max_discount,
 		v.exclude_categories, v.vendors, v.locations, v.blackouts, v.uses_per_customer, v.total_uses,
 		(SELECT count(*) FROM plum_internal.shop_order o WHERE o.voucher_id = v.voucher_id AND o.refunded_at IS NULL) AS uses,
 		v.admin_id, v.created
-	FROM plum_internal.voucher v JOIN plum_internal.company c USING (company_id);
-COMMENT ON VIEW plum.vouchers IS 'Vouchers with their restrictions and uses (an addition to the SPEC).';
+	FROM plum_internal.voucher v JOIN plum_internal.company c USING (company_id)
+	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR v.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
+COMMENT ON VIEW plum.vouchers IS 'Vouchers with their restrictions and uses (an addition to the SPEC). A role confined to companies sees only theirs.';
 COMMENT ON COLUMN plum.vouchers.voucher_id IS 'Voucher id.';
 COMMENT ON COLUMN plum.vouchers.company_id IS 'Company id.';
 COMMENT ON COLUMN plum.vouchers.code IS 'The code (upper-case; matched case-insensitively).';

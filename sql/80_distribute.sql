@@ -45,6 +45,7 @@ CREATE TABLE plum_internal.delivery (
 	failed_at	timestamptz,
 	cancelled_at timestamptz,
 	claimed_role regrole,
+	campaign_id	bigint,
 	CONSTRAINT delivery_reward CHECK ((kind = 'reward') = (reward IS NOT NULL)),
 	CONSTRAINT delivery_points CHECK (reward IS DISTINCT FROM 'points' OR (amount IS NOT NULL AND recipient IS NOT NULL)),
 	CONSTRAINT delivery_codes CHECK (reward IS DISTINCT FROM 'codes' OR cardinality(codes) > 0),
@@ -94,7 +95,8 @@ CREATE TYPE plum.delivery AS (
 	delivered_at	timestamptz,
 	failed_at	timestamptz,
 	cancelled_at	timestamptz,
-	claimed_role	regrole
+	claimed_role	regrole,
+	campaign_id	bigint
 );
 -- plum.deliveries' WHERE recipient = ... finds the rows through an index
 CREATE INDEX delivery_recipient ON plum_internal.delivery (recipient) WHERE recipient IS NOT NULL;
@@ -132,6 +134,7 @@ COMMENT ON COLUMN plum_internal.delivery.delivered_at IS 'When a sender reported
 COMMENT ON COLUMN plum_internal.delivery.failed_at IS 'When it failed for good or bounced.';
 COMMENT ON COLUMN plum_internal.delivery.cancelled_at IS 'When it was cancelled.';
 COMMENT ON COLUMN plum_internal.delivery.claimed_role IS 'The database role that made the current (or last) claim: only it may report the outcome.';
+COMMENT ON COLUMN plum_internal.delivery.campaign_id IS 'The points campaign a points delivery''s grant counts for (plum.distribute(campaign_id => ...)), or NULL.';
 
 -- What a delivery carries, made real at send time (queue time or release): a scheduled points grant
 -- gives its reservation back and is granted now (plum.give_points: validity starts now); codes are
@@ -195,7 +198,7 @@ BEGIN
 			INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, reference, hash)
 				SELECT p.e, d.company_id, v_now, 'unreserve', d.amount, d.admin_id, d.recipient, 'delivery:' || d.delivery_id, p.chain_head FROM p;
 		END IF;
-		d.lot_id := plum.give_points(d.admin_id, d.recipient, d.amount, 'delivery:' || d.delivery_id);
+		d.lot_id := plum.give_points(d.admin_id, d.recipient, d.amount, 'delivery:' || d.delivery_id, NULL, d.campaign_id);
 	ELSIF d.reward = 'codes' THEN
 		PERFORM plum.mark_codes_distributed(d.codes);
 	END IF;
@@ -283,7 +286,7 @@ COMMENT ON FUNCTION plum_internal.check_token_deliverable(bigint, text) IS
 
 CREATE FUNCTION plum.distribute(admin_id bigint, channel text, destination text, template text,
 		points numeric DEFAULT NULL, recipient plum.recipient DEFAULT NULL, codes plum.code[] DEFAULT NULL,
-		link text DEFAULT NULL, send_at timestamptz DEFAULT NULL, vars jsonb DEFAULT '{}')
+		link text DEFAULT NULL, send_at timestamptz DEFAULT NULL, vars jsonb DEFAULT '{}', campaign_id bigint DEFAULT NULL)
 	RETURNS bigint
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, plum, pg_temp
@@ -304,6 +307,10 @@ BEGIN
 		PERFORM plum_internal.raise('22023', 'a delivery carries exactly one reward',
 			format('%s of points, codes and link are given.', num_nonnulls(points, codes, link)),
 			'Give points (with a recipient), codes, or a link.');
+	END IF;
+	IF campaign_id IS NOT NULL AND points IS NULL THEN
+		PERFORM plum_internal.raise('22023', 'a campaign goes with points only',
+			'Codes and links carry their own campaign.');
 	END IF;
 	IF recipient IS NOT NULL AND points IS NULL THEN
 		PERFORM plum_internal.raise('22023', 'a recipient goes with points only',
@@ -344,6 +351,10 @@ BEGIN
 				format('A destination on channel %s is not a recipient.', channel), 'Give the recipient of the points.');
 		END IF;
 		v_d.recipient := recipient;
+		IF distribute.campaign_id IS NOT NULL THEN
+			PERFORM plum_internal.check_campaign(distribute.admin_id, distribute.campaign_id, 'points');
+			v_d.campaign_id := distribute.campaign_id;
+		END IF;
 	ELSIF codes IS NOT NULL THEN
 		v_d.reward := 'codes';
 		PERFORM plum_internal.check_codes_deliverable(v_company.company_id, codes);
@@ -382,8 +393,8 @@ BEGIN
 	RETURN v_d.delivery_id;
 END
 $$;
-COMMENT ON FUNCTION plum.distribute(bigint, text, text, text, numeric, plum.recipient, plum.code[], text, timestamptz, jsonb) IS
-	'Queue the delivery of one reward (points to a recipient, codes, or a link) on a channel to a destination that fits it, with a message rendered from a template; now (send_at NULL) or at send_at. A scheduled points grant reserves its value from the pool until release. Returns the delivery id.';
+COMMENT ON FUNCTION plum.distribute(bigint, text, text, text, numeric, plum.recipient, plum.code[], text, timestamptz, jsonb, bigint) IS
+	'Queue the delivery of one reward (points to a recipient, codes, or a link) on a channel to a destination that fits it, with a message rendered from a template; now (send_at NULL) or at send_at. A scheduled points grant reserves its value from the pool until release. Returns the delivery id. campaign_id (since 0.2.0, points only): the points campaign the grant counts for, as in plum.give_points().';
 
 CREATE FUNCTION plum.distribute_bulk(admin_id bigint, channel text, destinations text[], template text,
 		points numeric[] DEFAULT NULL, recipients plum.recipient[] DEFAULT NULL, codes plum.code[] DEFAULT NULL,

@@ -475,7 +475,7 @@ REVOKE EXECUTE ON FUNCTION
 	plum_internal.send_time(plum_internal.delivery),
 	plum_internal.check_codes_deliverable(bigint, plum.code[]),
 	plum_internal.check_token_deliverable(bigint, text),
-	plum.distribute(bigint, text, text, text, numeric, plum.recipient, plum.code[], text, timestamptz, jsonb),
+	plum.distribute(bigint, text, text, text, numeric, plum.recipient, plum.code[], text, timestamptz, jsonb, bigint),
 	plum.distribute_bulk(bigint, text, text[], text, numeric[], plum.recipient[], plum.code[], text[], timestamptz, jsonb, jsonb[]),
 	plum.release_deliveries(),
 	plum_internal.max_attempts(),
@@ -487,7 +487,7 @@ REVOKE EXECUTE ON FUNCTION
 	plum_internal.verify_deliveries(bigint)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
-	plum.distribute(bigint, text, text, text, numeric, plum.recipient, plum.code[], text, timestamptz, jsonb),
+	plum.distribute(bigint, text, text, text, numeric, plum.recipient, plum.code[], text, timestamptz, jsonb, bigint),
 	plum.distribute_bulk(bigint, text, text[], text, numeric[], plum.recipient[], plum.code[], text[], timestamptz, jsonb, jsonb[]),
 	plum.release_deliveries(),
 	plum.cancel_delivery(bigint),

@@ -197,5 +197,9 @@ ALTER TABLE plum_internal.journal ADD COLUMN multiplier numeric;
 ALTER TABLE plum_internal.company ADD COLUMN tier_window interval NOT NULL DEFAULT '1 year'
 	CHECK (tier_window > interval '0');
 
+-- 10. Analytics (issue 12): a scheduled points delivery keeps the points campaign its grant counts
+-- for (plum.distribute(..., campaign_id)); 0.1.0 deliveries have none.
+ALTER TABLE plum_internal.delivery ADD COLUMN campaign_id bigint;
+
 -- Then the Makefile appends: every block of the area files marked "-- @new-in 0.2.0" (state new
 -- in 0.2.0: operators, casts, types, indexes), then the code part of every area file.

@@ -11,10 +11,10 @@ SELECT has_function('plum', 'set_threshold', ARRAY['bigint', 'bigint', 'numeric'
 SELECT function_returns('plum', 'set_threshold', ARRAY['bigint', 'bigint', 'numeric'], 'void');
 SELECT has_function('plum', 'create_points', ARRAY['bigint', 'numeric']);
 SELECT function_returns('plum', 'create_points', ARRAY['bigint', 'numeric'], 'numeric');
-SELECT has_function('plum', 'give_points', ARRAY['bigint', 'plum.recipient', 'numeric', 'text', 'text']);
-SELECT function_returns('plum', 'give_points', ARRAY['bigint', 'plum.recipient', 'numeric', 'text', 'text'], 'bigint');
-SELECT has_function('plum', 'give_points_bulk', ARRAY['bigint', 'plum.recipient[]', 'numeric[]', 'text']);
-SELECT function_returns('plum', 'give_points_bulk', ARRAY['bigint', 'plum.recipient[]', 'numeric[]', 'text'], 'integer');
+SELECT has_function('plum', 'give_points', ARRAY['bigint', 'plum.recipient', 'numeric', 'text', 'text', 'bigint']);
+SELECT function_returns('plum', 'give_points', ARRAY['bigint', 'plum.recipient', 'numeric', 'text', 'text', 'bigint'], 'bigint');
+SELECT has_function('plum', 'give_points_bulk', ARRAY['bigint', 'plum.recipient[]', 'numeric[]', 'text', 'bigint']);
+SELECT function_returns('plum', 'give_points_bulk', ARRAY['bigint', 'plum.recipient[]', 'numeric[]', 'text', 'bigint'], 'integer');
 SELECT has_function('plum', 'redeem_points', ARRAY['bigint', 'plum.recipient', 'numeric', 'text', 'text']);
 SELECT function_returns('plum', 'redeem_points', ARRAY['bigint', 'plum.recipient', 'numeric', 'text', 'text'], 'bigint');
 SELECT has_function('plum', 'points_balance', ARRAY['bigint', 'plum.recipient']);
@@ -25,13 +25,13 @@ SELECT has_function('plum', 'expire_points', ARRAY[]::text[]);
 SELECT function_returns('plum', 'expire_points', ARRAY[]::text[], 'numeric');
 SELECT has_function('plum', 'verify', ARRAY['bigint']);
 SELECT is_definer('plum', 'redeem_points', ARRAY['bigint', 'plum.recipient', 'numeric', 'text', 'text']);
-SELECT is_definer('plum', 'give_points', ARRAY['bigint', 'plum.recipient', 'numeric', 'text', 'text']);
+SELECT is_definer('plum', 'give_points', ARRAY['bigint', 'plum.recipient', 'numeric', 'text', 'text', 'bigint']);
 
 -- argument names, so calls with named arguments work as SPEC writes them
 SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'plum.redeem_points(bigint, plum.recipient, numeric, text, text)'::regprocedure),
 	ARRAY['company_id', 'recipient', 'amount', 'reference', 'idempotency_key'], 'redeem_points argument names');
-SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'plum.give_points(bigint, plum.recipient, numeric, text, text)'::regprocedure),
-	ARRAY['admin_id', 'recipient', 'amount', 'note', 'idempotency_key'], 'give_points argument names');
+SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'plum.give_points(bigint, plum.recipient, numeric, text, text, bigint)'::regprocedure),
+	ARRAY['admin_id', 'recipient', 'amount', 'note', 'idempotency_key', 'campaign_id'], 'give_points argument names (campaign_id: 0.2.0)');
 SELECT is((SELECT proargnames FROM pg_proc WHERE oid = 'plum.create_company(text, text, interval, numeric[], numeric, interval)'::regprocedure),
 	ARRAY['name', 'base_currency', 'points_validity', 'code_denominations', 'max_grant', 'tier_window'], 'create_company argument names');
 

@@ -67,6 +67,9 @@ BEGIN
 	b_scheduled := plum.distribute(b_boss, 'email', 'bob@b.test', 'You got {{amount}}', points => 5,
 		send_at => '2026-02-01 00:00:00+00');
 	b_rule := plum.add_earning_rule(b_boss, 'B rule', 'purchase', points => 1);
+	-- an order of B's with a voucher of B's (plum.orders, plum.vouchers)
+	PERFORM plum.create_voucher(b_boss, 'B-SEC', 'amount', 1);
+	PERFORM plum.checkout(b, 'b-order', '{"lines": [{"sku": "A1", "category": "food", "amount": 10}]}', voucher => 'B-SEC');
 	PERFORM plum.record_event(b, 'bob@b.test', 'purchase', 'sec', 10);
 	PERFORM plum.grant_company('plum_sec_company_a', a);
 	PERFORM plum.grant_admin('plum_sec_admin_a', a_boss);
@@ -107,7 +110,7 @@ BEGIN
 	END IF;
 	SELECT i.value INTO id FROM public.ids i WHERE i.name = CASE b_argument.name
 		WHEN 'company_id' THEN 'b' WHEN 'admin_id' THEN 'b_boss' WHEN 'by_admin' THEN 'b_boss'
-		WHEN 'campaign_id' THEN 'b_codes' WHEN 'item_id' THEN 'b_item' WHEN 'redemption_id' THEN 'b_redemption'
+		WHEN 'campaign_id' THEN CASE WHEN fn IN ('give_points', 'give_points_bulk', 'distribute') THEN 'b_points' ELSE 'b_codes' END WHEN 'item_id' THEN 'b_item' WHEN 'redemption_id' THEN 'b_redemption'
 		WHEN 'delivery_id' THEN 'b_delivery' WHEN 'delivery_ids' THEN 'b_delivery'
 		WHEN 'code' THEN CASE WHEN fn = 'create_voucher' THEN NULL ELSE 'b_code' END WHEN 'codes' THEN 'b_code' WHEN 'token' THEN 'b_link' WHEN 'link' THEN 'b_link'
 		WHEN 'links' THEN 'b_link' WHEN 'rule_id' THEN 'b_rule' ELSE NULL END;

@@ -304,6 +304,57 @@ public class PlumJdbc {
 			eq(internal.toString(), "[]", "internal helpers listed");
 		});
 
+		// a BI tool: a plum_reader login (PLUM_READER_USER, confined to a company) reads the analytics
+		// views' column comments as REMARKS
+		String readerUser = System.getenv("PLUM_READER_USER");
+		if (readerUser != null) {
+			try (Connection bi = DriverManager.getConnection(System.getenv("PLUM_JDBC_URL"), readerUser,
+					System.getenv("PLUM_READER_PASSWORD"))) {
+				DatabaseMetaData biMeta = bi.getMetaData();
+				for (String view : new String[] { "liability", "breakage_monthly", "points_cohorts", "campaign_stats",
+						"expiring_soon", "retention_monthly", "referral_funnel" }) {
+					check("as a plum_reader, getColumns(null, \"plum\", \"" + view + "\", \"%\"): every column's REMARKS is its comment", () -> {
+						int columns = 0;
+						List<String> bad = new ArrayList<>();
+						try (ResultSet rs = biMeta.getColumns(null, "plum", view, "%");
+								PreparedStatement ps = bi.prepareStatement(
+									"SELECT col_description(('plum.' || quote_ident(?))::regclass, ?)")) {
+							while (rs.next()) {
+								columns++;
+								ps.setString(1, view);
+								ps.setInt(2, rs.getInt("ORDINAL_POSITION"));
+								String comment;
+								try (ResultSet c = ps.executeQuery()) {
+									c.next();
+									comment = c.getString(1);
+								}
+								String remarks = rs.getString("REMARKS");
+								if (comment == null || comment.isEmpty() || !comment.equals(remarks)) {
+									bad.add(rs.getString("COLUMN_NAME") + "=" + remarks);
+								}
+							}
+						}
+						eq(columns > 0, true, "columns listed");
+						eq(bad.toString(), "[]", "columns without their comment as REMARKS");
+					});
+				}
+				check("as a plum_reader, getTables(null, \"plum\", \"liability\", VIEW) has the view's comment as REMARKS", () -> {
+					try (ResultSet rs = biMeta.getTables(null, "plum", "liability", new String[] { "VIEW" })) {
+						eq(rs.next(), true, "plum.liability listed");
+						String remarks = rs.getString("REMARKS");
+						eq(remarks != null && remarks.startsWith("What each company owes"), true, "REMARKS " + remarks);
+					}
+				});
+				check("as a plum_reader confined to its company, plum.liability shows that company only", () -> {
+					try (Statement st = bi.createStatement();
+							ResultSet rs = st.executeQuery("SELECT count(*), count(DISTINCT company_id) FROM plum.liability")) {
+						rs.next();
+						eq(rs.getLong(1) + "/" + rs.getLong(2), "1/1", "rows/companies");
+					}
+				});
+			}
+		}
+
 		conn.close();
 		System.exit(failed == 0 ? 0 : 1);
 	}
