@@ -30,7 +30,7 @@ CREATE VIEW plum.liability WITH (security_barrier) AS
 		LEFT JOIN LATERAL (SELECT sum(ic.balance) AS outstanding FROM plum_internal.issued_code ic
 			WHERE ic.company_id = c.company_id AND ic.balance > 0 AND ic.cancelled_at IS NULL
 				AND (ic.expires_at IS NULL OR ic.expires_at > plum.now())) k ON true
-		LEFT JOIN LATERAL (SELECT sum(ad.pool) AS pools FROM plum_internal.admin ad WHERE ad.company_id = c.company_id) a ON true
+		LEFT JOIN LATERAL (SELECT sum(ad.pool) + coalesce((SELECT sum(s.amount) FROM plum_internal.pool_stripe s JOIN plum_internal.admin sa USING (admin_id) WHERE sa.company_id = c.company_id), 0) AS pools FROM plum_internal.admin ad WHERE ad.company_id = c.company_id) a ON true
 		LEFT JOIN LATERAL (SELECT sum(li.value) AS open FROM plum_internal.link li
 				JOIN plum_internal.campaign ca ON ca.campaign_id = li.campaign_id
 			WHERE li.company_id = c.company_id AND li.state = 'active' AND (ca.expires_at IS NULL OR ca.expires_at > plum.now())) l ON true
@@ -43,7 +43,7 @@ COMMENT ON COLUMN plum.liability.currency IS 'The company''s base currency (1 po
 COMMENT ON COLUMN plum.liability.points_live IS 'sum of every wallet''s live balance now: remaining points of lots with available_at <= now < expires_at (= sum(plum.wallets.balance)).';
 COMMENT ON COLUMN plum.liability.points_pending IS 'sum of remaining points of lots not available yet (available_at > now: a rule''s return window) (= sum(plum.wallets.pending)).';
 COMMENT ON COLUMN plum.liability.codes_outstanding IS 'sum of code balances that can still be spent: not cancelled, balance > 0, expires_at NULL or after now (distributed or not).';
-COMMENT ON COLUMN plum.liability.pools IS 'sum of the admins'' undistributed pools (plum.admins.pool; never expire).';
+COMMENT ON COLUMN plum.liability.pools IS 'sum of the admins'' undistributed pools (plum.admins.pool, stripes included; never expire).';
 COMMENT ON COLUMN plum.liability.links_open_value IS 'sum of the value of active links whose campaign has not expired: billed to the company if redeemed.';
 COMMENT ON COLUMN plum.liability.pools_reserved IS 'sum of the points held out of the pools for scheduled points deliveries (plum.distribute(send_at => ...)), granted at their release.';
 COMMENT ON COLUMN plum.liability.total_owed IS 'points_live + points_pending + codes_outstanding + links_open_value.';
