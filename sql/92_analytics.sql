@@ -160,14 +160,20 @@ CREATE VIEW plum.campaign_stats WITH (security_barrier) AS
 		FROM plum_internal.journal j
 		WHERE j.campaign_id IS NOT NULL AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
 		GROUP BY j.campaign_id),
-	-- what became of the points campaigns' lots (a grant's entry id is its lot id); earned points
-	-- (record_event) carry no campaign, so no campaign lot is ever taken back
+	-- the points campaigns' grants (a grant's entry id is its lot id), once: the lots below find
+	-- their campaign by a hash join on it, not by one primary-key probe of the ledger per lot
+	cg AS MATERIALIZED (
+		SELECT g.entry_id, g.campaign_id FROM plum_internal.journal g
+		WHERE g.kind = 'give' AND g.campaign_id IS NOT NULL
+			AND ((SELECT plum_internal.caller_companies()) IS NULL OR g.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))),
+	-- what became of the points campaigns' lots; earned points (record_event) carry no campaign, so
+	-- no campaign lot is ever taken back
 	pts AS (
 		SELECT y.campaign_id, sum(y.expired) AS expired, sum(y.held) AS held FROM (
 			-- expired and swept
 			SELECT g.campaign_id, sum(l.remaining) AS expired, 0 AS held
 			FROM plum_internal.journal j CROSS JOIN LATERAL plum_internal.wallet_lots(j.lots) l
-				JOIN plum_internal.journal g ON g.entry_id = l.lot_id AND g.kind = 'give' AND g.campaign_id IS NOT NULL
+				JOIN cg g ON g.entry_id = l.lot_id
 			WHERE j.kind = 'expire' AND ((SELECT plum_internal.caller_companies()) IS NULL OR j.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
 			GROUP BY 1
 			UNION ALL
@@ -175,7 +181,7 @@ CREATE VIEW plum.campaign_stats WITH (security_barrier) AS
 			SELECT g.campaign_id, sum(l.remaining) FILTER (WHERE l.expires_at <= plum.now()),
 				sum(l.remaining) FILTER (WHERE l.expires_at > plum.now())
 			FROM plum_internal.account a CROSS JOIN LATERAL plum_internal.wallet_lots(a.lots) l
-				JOIN plum_internal.journal g ON g.entry_id = l.lot_id AND g.kind = 'give' AND g.campaign_id IS NOT NULL
+				JOIN cg g ON g.entry_id = l.lot_id
 			WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]))
 			GROUP BY 1) y
 		GROUP BY y.campaign_id),
