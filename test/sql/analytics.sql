@@ -171,6 +171,15 @@ SELECT (SELECT count(*) FROM plum.liability) + (SELECT count(*) FROM plum.breaka
 	+ (SELECT count(*) FROM plum.expiring_soon) + (SELECT count(*) FROM plum.retention_monthly)
 	+ (SELECT count(*) FROM plum.referral_funnel) AS rows_seen;
 RESET ROLE;
+-- plum.campaign_stats reads through plum_internal.campaign_stats_rows() (JIT off): a role that may
+-- not read the view may not call it either, and the function runs with jit off whatever the session says
+CREATE ROLE regress_an_outsider;
+SET ROLE regress_an_outsider;
+SELECT pg_temp.try($$SELECT count(*) FROM plum_internal.campaign_stats_rows()$$) AS outsider_function;
+SELECT pg_temp.try($$SELECT count(*) FROM plum.campaign_stats$$) AS outsider_view;
+RESET ROLE;
+DROP ROLE regress_an_outsider;
+SELECT p.proconfig FROM pg_proc p WHERE p.oid = 'plum_internal.campaign_stats_rows()'::regprocedure;
 
 -- every view and every column is documented
 SELECT c.relname, a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
