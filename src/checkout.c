@@ -226,16 +226,6 @@ GetValue(int row, int column, Datum *value)
 	return !isnull;
 }
 
-/* Refuse a NULL argument with 22004, as plum_internal.not_null() does */
-static inline void
-CheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
-}
-
 /* Numeric helpers (the functions SQL's operators call, so results are SQL's) */
 static inline int
 NumCmp(Numeric a, Numeric b)

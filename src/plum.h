@@ -47,4 +47,14 @@ extern TimestampTz PlumNow(void);
 /* this database's shard, 0..15, or -1 on a single server (shard.c) */
 extern int	PlumShard(void);
 
+/* Refuse a NULL argument with 22004, as plum_internal.not_null() does in SQL */
+static inline void
+CheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
 #endif							/* PLUM_H */

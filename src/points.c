@@ -76,16 +76,6 @@ PreparePlans(PlumPlans *p, const PlumCatalog *cat)
 	}
 }
 
-/* Refuse a NULL argument with 22004 */
-static inline void
-CheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
-}
-
 /* The first column of the first row of the last SPI result, or false when no row */
 static bool
 FirstValue(int column, Datum *value)
