@@ -102,28 +102,44 @@ ReportInsufficient(int64 live, int64 requested, int scale, PlumRecipient *recipi
 }
 
 /*
- * The lots of one wallet (a private copy), read through the account table's
- * primary key with no SPI and no executor: the balance is one index probe.
- * false when the recipient has no wallet in the company.
+ * The version of (company_id, recipient)'s wallet row that snapshot sees,
+ * found through the account table's primary key with no SPI and no executor,
+ * stored in slot (which keeps its buffer pinned); false when there is none.
  */
 static bool
-ReadWallet(const PlumCatalog *cat, int64 company_id, Datum recipient, Datum *lots)
+ProbeWallet(const PlumCatalog *cat, Relation rel, Snapshot snapshot, int64 company_id,
+			Datum recipient, TupleTableSlot *slot)
 {
-	Relation	rel = table_open(cat->account_rel, AccessShareLock);
 	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
 	ScanKeyData keys[2];
 	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	bool		found = false;
+	bool		found;
 
 	ScanKeyEntryInitializeWithInfo(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
 								   InvalidOid, (FmgrInfo *) &cat->int8_eq, Int64GetDatum(company_id));
 	ScanKeyEntryInitializeWithInfo(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
 								   InvalidOid, (FmgrInfo *) &cat->recipient_eq, recipient);
-	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 2, 0);
+	scan = index_beginscan(rel, idx, snapshot, 2, 0);
 	index_rescan(scan, keys, 2, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	index_endscan(scan);
+	index_close(idx, AccessShareLock);
+	return found;
+}
+
+/*
+ * The lots of one wallet (a private copy) as the active snapshot sees them:
+ * the balance is one index probe.  false when the recipient has no wallet in
+ * the company.
+ */
+static bool
+ReadWallet(const PlumCatalog *cat, int64 company_id, Datum recipient, Datum *lots)
+{
+	Relation	rel = table_open(cat->account_rel, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool		found = false;
+
+	if (ProbeWallet(cat, rel, GetActiveSnapshot(), company_id, recipient, slot))
 	{
 		bool		isnull;
 		Datum		d = slot_getattr(slot, cat->account_lots, &isnull);
@@ -135,8 +151,6 @@ ReadWallet(const PlumCatalog *cat, int64 company_id, Datum recipient, Datum *lot
 		}
 	}
 	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
-	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
 	return found;
 }
@@ -157,9 +171,6 @@ LockWallet(const PlumCatalog *cat, int64 company_id, Datum recipient,
 		   ItemPointer ctid, Datum *lots, bytea **head)
 {
 	Relation	rel;
-	Relation	idx;
-	ScanKeyData keys[2];
-	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	Snapshot	snapshot;
 	bool		found;
@@ -168,15 +179,8 @@ LockWallet(const PlumCatalog *cat, int64 company_id, Datum recipient,
 	PushActiveSnapshot(GetTransactionSnapshot());
 	snapshot = GetActiveSnapshot();
 	rel = table_open(cat->account_rel, RowShareLock);
-	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
-	ScanKeyEntryInitializeWithInfo(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
-								   InvalidOid, (FmgrInfo *) &cat->int8_eq, Int64GetDatum(company_id));
-	ScanKeyEntryInitializeWithInfo(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
-								   InvalidOid, (FmgrInfo *) &cat->recipient_eq, recipient);
-	scan = index_beginscan(rel, idx, snapshot, 2, 0);
-	index_rescan(scan, keys, 2, NULL, 0);
 	slot = table_slot_create(rel, NULL);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	found = ProbeWallet(cat, rel, snapshot, company_id, recipient, slot);
 	if (found)
 	{
 		TM_FailureData tmfd;
@@ -222,8 +226,6 @@ LockWallet(const PlumCatalog *cat, int64 company_id, Datum recipient,
 		*head = isnull ? NULL : DatumGetByteaPCopy(d);
 	}
 	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
-	index_close(idx, AccessShareLock);
 	table_close(rel, NoLock);
 	PopActiveSnapshot();
 	return found;
