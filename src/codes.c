@@ -1,11 +1,11 @@
 /*
  * codes.c — the codes hot path: redeem_codes().
  *
- * A redemption is one statement that locks every code given in code order
- * (the one canonical order, so calls never deadlock) and reads it with its
- * company's scale, the checks in C in the order the codes were given, and
- * one statement that writes the drained codes and their ledger rows
- * together.  Amounts are int64 minor units (money.c).  Plans are prepared
+ * A redemption locks every code given in code order (the one canonical
+ * order, so calls never deadlock) and reads it with its company's scale
+ * through the primary key, without SPI (PlumLockRow), checks them in C in the
+ * order the codes were given, and writes the drained codes and their ledger
+ * rows together in one statement.  Amounts are int64 minor units (money.c).  Plans are prepared
  * once per backend and kept (spi_plans.c).
  */
 #include "plum.h"
@@ -16,6 +16,8 @@
 #include "money.h"
 #include "spi_plans.h"
 
+#include "access/table.h"
+#include "access/stratnum.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "funcapi.h"
@@ -28,7 +30,6 @@
 /* the kept plans of this file */
 enum
 {
-	PLAN_LOCK_CODES,			/* codes with their company's scale, FOR UPDATE */
 	PLAN_ITEM_EXISTS,			/* whether an item exists */
 	PLAN_CLAIM_KEY,				/* claim_key() */
 	PLAN_PRIOR_ROWS,			/* a keyed retry's rows, from the ledger */
@@ -50,17 +51,6 @@ typedef struct CodePlace
 static void
 PreparePlans(PlumPlans *p, const PlumCatalog *cat)
 {
-	{
-		Oid			args[] = {cat->code_array_type};
-
-		PlanKeep(p, PLAN_LOCK_CODES,
-			"SELECT x.ctid, x.code, x.company_id, x.campaign_id, x.expires_at, x.cancelled_at,"
-			"   x.balance, c.scale, x.chain_head"
-			" FROM " PLUM_INTERNAL "issued_code x"
-			" JOIN " PLUM_INTERNAL "company c ON c.company_id OPERATOR(pg_catalog.=) x.company_id"
-			" WHERE x.code " PLUM_OP_EQ " ANY ($1)"
-			" ORDER BY x.code FOR UPDATE OF x", 1, args);
-	}
 	{
 		Oid			args[] = {INT8OID};
 
@@ -246,39 +236,81 @@ MatchCodes(Datum *elems, int n, LockedCode *rows, int nrows, int *rowof)
 	pfree(found);
 }
 
-/* Lock the codes in code order and read them (inside SPI) */
-static LockedCode *
-LockCodes(ArrayType *codes, int *nrows)
+/* Ascending plum.code order (signed 64-bit, as the type's B-tree sorts) */
+static int
+CompareCodes(const void *a, const void *b)
 {
-	Datum		values[1] = {PointerGetDatum(codes)};
-	LockedCode *rows;
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
 
-	PlanRun(&plans, PLAN_LOCK_CODES, values, NULL, false, SPI_OK_SELECT);
-	*nrows = (int) SPI_processed;
-	rows = palloc(sizeof(LockedCode) * Max(*nrows, 1));
-	for (int i = 0; i < *nrows; i++)
+	return (x > y) - (x < y);
+}
+
+/*
+ * Lock the n codes given in code order (the one canonical order, so calls
+ * never deadlock) as SELECT ... FOR UPDATE would, and read them with their
+ * company's scale: one primary-key probe and one tuple lock a code, no SPI
+ * (PlumLockRow).  A code given twice is locked once; an unknown code is left
+ * out (MatchCodes says which).
+ */
+static LockedCode *
+LockCodes(Datum *elems, int n, int *nrows)
+{
+	const PlumCatalog *cat = PlumCatalogGet();
+	int64	   *sorted = palloc(sizeof(int64) * Max(n, 1));
+	LockedCode *rows = palloc(sizeof(LockedCode) * Max(n, 1));
+	Relation	rel;
+	TupleTableSlot *slot;
+	int64		scale_company = 0;
+	int			scale = -1;
+	int			found = 0;
+
+	for (int i = 0; i < n; i++)
+		sorted[i] = DatumGetPlumCode(elems[i]);
+	qsort(sorted, n, sizeof(int64), CompareCodes);
+
+	rel = table_open(cat->issued_code_rel, RowShareLock);
+	slot = table_slot_create(rel, NULL);
+	for (int i = 0; i < n; i++)
 	{
-		LockedCode *r = &rows[i];
+		ScanKeyData key;
+		LockedCode *r = &rows[found];
+		bool		isnull;
 		Datum		d;
 
 		CHECK_FOR_INTERRUPTS();
-		(void) GetValue(i, 1, &d);
-		ItemPointerCopy((ItemPointer) DatumGetPointer(d), &r->ctid);
-		(void) GetValue(i, 2, &d);
-		r->code = DatumGetPlumCode(d);
-		(void) GetValue(i, 3, &d);
-		r->company_id = DatumGetInt64(d);
-		(void) GetValue(i, 4, &d);
-		r->campaign_id = DatumGetInt64(d);
-		r->expires_null = !GetValue(i, 5, &d);
+		if (i > 0 && sorted[i] == sorted[i - 1])
+			continue;
+		ScanKeyEntryInitializeWithInfo(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+									   InvalidOid, (FmgrInfo *) &cat->code_eq,
+									   PlumCodeGetDatum(sorted[i]));
+		if (!PlumLockRow(rel, &key, 1, slot, "code"))
+			continue;
+		ItemPointerCopy(&slot->tts_tid, &r->ctid);
+		r->code = sorted[i];
+		r->company_id = DatumGetInt64(slot_getattr(slot, cat->code_company, &isnull));
+		r->campaign_id = DatumGetInt64(slot_getattr(slot, cat->code_campaign, &isnull));
+		d = slot_getattr(slot, cat->code_expires, &r->expires_null);
 		r->expires_at = r->expires_null ? 0 : DatumGetTimestampTz(d);
-		r->cancelled_null = !GetValue(i, 6, &d);
+		d = slot_getattr(slot, cat->code_cancelled, &r->cancelled_null);
 		r->cancelled_at = r->cancelled_null ? 0 : DatumGetTimestampTz(d);
-		(void) GetValue(i, 7, &r->balance);
-		(void) GetValue(i, 8, &d);
-		r->scale = DatumGetInt16(d);
-		r->head = GetValue(i, 9, &d) ? DatumGetByteaPCopy(d) : NULL;
+		r->balance = PointerGetDatum(PG_DETOAST_DATUM_COPY(slot_getattr(slot, cat->code_balance, &isnull)));
+		d = slot_getattr(slot, cat->code_chain_head, &isnull);
+		r->head = isnull ? NULL : DatumGetByteaPCopy(d);
+		if (scale < 0 || r->company_id != scale_company)
+		{
+			scale_company = r->company_id;
+			scale = PlumCompanyScale(scale_company);
+			if (scale < 0)
+				elog(ERROR, "plum: code %s of an unknown company", CodeToCString(r->code));
+		}
+		r->scale = (int16) scale;
+		found++;
 	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	pfree(sorted);
+	*nrows = found;
 	return rows;
 }
 
@@ -292,7 +324,7 @@ CodesLock(ArrayType *codes, Datum *elems, int n)
 	LockedCode **given;
 
 	PlansReady(&plans, PreparePlans);
-	rows = LockCodes(codes, &nrows);
+	rows = LockCodes(elems, n, &nrows);
 	rowof = palloc(sizeof(int) * n);
 	MatchCodes(elems, n, rows, nrows, rowof);
 	given = palloc(sizeof(LockedCode *) * n);

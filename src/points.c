@@ -101,30 +101,14 @@ ReportInsufficient(int64 live, int64 requested, int scale, PlumRecipient *recipi
 					   MinorToCString(requested, scale))));
 }
 
-/*
- * The version of (company_id, recipient)'s wallet row that snapshot sees,
- * found through the account table's primary key with no SPI and no executor,
- * stored in slot (which keeps its buffer pinned); false when there is none.
- */
-static bool
-ProbeWallet(const PlumCatalog *cat, Relation rel, Snapshot snapshot, int64 company_id,
-			Datum recipient, TupleTableSlot *slot)
+/* The primary key of (company_id, recipient)'s wallet row, as index scan keys */
+static void
+WalletKeys(const PlumCatalog *cat, int64 company_id, Datum recipient, ScanKeyData *keys)
 {
-	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
-	ScanKeyData keys[2];
-	IndexScanDesc scan;
-	bool		found;
-
 	ScanKeyEntryInitializeWithInfo(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
 								   InvalidOid, (FmgrInfo *) &cat->int8_eq, Int64GetDatum(company_id));
 	ScanKeyEntryInitializeWithInfo(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
 								   InvalidOid, (FmgrInfo *) &cat->recipient_eq, recipient);
-	scan = index_beginscan(rel, idx, snapshot, 2, 0);
-	index_rescan(scan, keys, 2, NULL, 0);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
-	index_endscan(scan);
-	index_close(idx, AccessShareLock);
-	return found;
 }
 
 /*
@@ -137,9 +121,11 @@ ReadWallet(const PlumCatalog *cat, int64 company_id, Datum recipient, Datum *lot
 {
 	Relation	rel = table_open(cat->account_rel, AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	ScanKeyData keys[2];
 	bool		found = false;
 
-	if (ProbeWallet(cat, rel, GetActiveSnapshot(), company_id, recipient, slot))
+	WalletKeys(cat, company_id, recipient, keys);
+	if (PlumProbe(rel, keys, 2, GetActiveSnapshot(), slot))
 	{
 		bool		isnull;
 		Datum		d = slot_getattr(slot, cat->account_lots, &isnull);
@@ -157,61 +143,21 @@ ReadWallet(const PlumCatalog *cat, int64 company_id, Datum recipient, Datum *lot
 
 /*
  * Lock a recipient's wallet row as SELECT ... FOR UPDATE would, without SPI
- * and an executor: one probe of the primary key with a fresh snapshot (as
- * SPI takes for each statement), then the row locked in its latest version
- * (READ COMMITTED: waiting for a concurrent writer and following its update;
- * REPEATABLE READ and SERIALIZABLE: a serialization failure when the row
- * changed since the transaction's snapshot, as FOR UPDATE raises).  Its key
- * never changes, so the latest version is the recipient's wallet.  Sets the
- * locked version's ctid, its lots (a private copy) and chain head (NULL when
- * none); false when the recipient has no wallet in the company.
+ * and an executor (PlumLockRow).  Sets the locked version's ctid, its lots (a
+ * private copy) and chain head (NULL when none); false when the recipient has
+ * no wallet in the company.
  */
 static bool
 LockWallet(const PlumCatalog *cat, int64 company_id, Datum recipient,
 		   ItemPointer ctid, Datum *lots, bytea **head)
 {
-	Relation	rel;
-	TupleTableSlot *slot;
-	Snapshot	snapshot;
+	Relation	rel = table_open(cat->account_rel, RowShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	ScanKeyData keys[2];
 	bool		found;
 
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	snapshot = GetActiveSnapshot();
-	rel = table_open(cat->account_rel, RowShareLock);
-	slot = table_slot_create(rel, NULL);
-	found = ProbeWallet(cat, rel, snapshot, company_id, recipient, slot);
-	if (found)
-	{
-		TM_FailureData tmfd;
-		ItemPointerData tid = slot->tts_tid;
-		TM_Result	result;
-
-		result = table_tuple_lock(rel, &tid, snapshot, slot, GetCurrentCommandId(false),
-								  LockTupleExclusive, LockWaitBlock,
-								  IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
-								  &tmfd);
-		switch (result)
-		{
-			case TM_Ok:
-				break;
-			case TM_Updated:
-			case TM_Deleted:
-				if (IsolationUsesXactSnapshot())
-					ereport(ERROR,
-							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-							 errmsg("could not serialize access due to concurrent update")));
-				if (result == TM_Deleted)
-				{
-					found = false;
-					break;
-				}
-				elog(ERROR, "plum: unexpected concurrent update of a wallet");
-				break;
-			default:
-				elog(ERROR, "plum: could not lock a wallet (%d)", (int) result);
-		}
-	}
+	WalletKeys(cat, company_id, recipient, keys);
+	found = PlumLockRow(rel, keys, 2, slot, "wallet");
 	if (found)
 	{
 		bool		isnull;
@@ -227,7 +173,6 @@ LockWallet(const PlumCatalog *cat, int64 company_id, Datum recipient,
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);
-	PopActiveSnapshot();
 	return found;
 }
 
@@ -237,18 +182,13 @@ PlumCompanyScale(int64 company_id)
 {
 	const PlumCatalog *cat = PlumCatalogGet();
 	Relation	rel = table_open(cat->company_rel, AccessShareLock);
-	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	ScanKeyData key;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
 	int			scale = -1;
 
 	ScanKeyEntryInitializeWithInfo(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
 								   InvalidOid, (FmgrInfo *) &cat->int8_eq, Int64GetDatum(company_id));
-	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	if (PlumProbe(rel, &key, 1, GetActiveSnapshot(), slot))
 	{
 		bool		isnull;
 		Datum		d = slot_getattr(slot, cat->company_scale, &isnull);
@@ -257,8 +197,6 @@ PlumCompanyScale(int64 company_id)
 			scale = DatumGetInt16(d);
 	}
 	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
-	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
 	return scale;
 }

@@ -9,6 +9,9 @@
  */
 #include "spi_plans.h"
 
+#include "access/genam.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
@@ -17,6 +20,7 @@
 #include "utils/typcache.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 /* bumped on every pg_type invalidation */
@@ -82,7 +86,7 @@ SameObjects(const PlumCatalog *a, const PlumCatalog *b)
 	return a->recipient_type == b->recipient_type && a->wallet_type == b->wallet_type &&
 		a->code_type == b->code_type && a->code_array_type == b->code_array_type &&
 		a->ledger_seq == b->ledger_seq && a->account_rel == b->account_rel &&
-		a->company_rel == b->company_rel;
+		a->company_rel == b->company_rel && a->issued_code_rel == b->issued_code_rel;
 }
 
 /* The catalog facts of the installed extension, looked up only after a pg_type invalidation */
@@ -117,6 +121,14 @@ PlumCatalogGet(void)
 	found.account_chain_head = ColumnNumber(found.account_rel, "chain_head");
 	found.company_rel = RelOid(internal, "company");
 	found.company_scale = ColumnNumber(found.company_rel, "scale");
+	found.issued_code_rel = RelOid(internal, "issued_code");
+	found.code_code = ColumnNumber(found.issued_code_rel, "code");
+	found.code_company = ColumnNumber(found.issued_code_rel, "company_id");
+	found.code_campaign = ColumnNumber(found.issued_code_rel, "campaign_id");
+	found.code_expires = ColumnNumber(found.issued_code_rel, "expires_at");
+	found.code_cancelled = ColumnNumber(found.issued_code_rel, "cancelled_at");
+	found.code_balance = ColumnNumber(found.issued_code_rel, "balance");
+	found.code_chain_head = ColumnNumber(found.issued_code_rel, "chain_head");
 	{
 		TypeCacheEntry *tc = lookup_type_cache(found.recipient_type, TYPECACHE_EQ_OPR);
 
@@ -124,6 +136,10 @@ PlumCatalogGet(void)
 			elog(ERROR, "plum: type %s.recipient has no = operator", PLUM_SCHEMA_NAME);
 		fmgr_info_cxt(get_opcode(tc->eq_opr), &found.recipient_eq, TopMemoryContext);
 		fmgr_info_cxt(F_INT8EQ, &found.int8_eq, TopMemoryContext);
+		tc = lookup_type_cache(found.code_type, TYPECACHE_EQ_OPR);
+		if (!OidIsValid(tc->eq_opr))
+			elog(ERROR, "plum: type %s.code has no = operator", PLUM_SCHEMA_NAME);
+		fmgr_info_cxt(get_opcode(tc->eq_opr), &found.code_eq, TopMemoryContext);
 	}
 
 	/* the same objects as before: the plans made for them stay valid */
@@ -192,4 +208,81 @@ int64
 LedgerId(void)
 {
 	return nextval_internal(PlumCatalogGet()->ledger_seq, true);
+}
+
+/*
+ * The version of the row of rel whose primary key equals keys (one per key
+ * column, attribute numbers of the index) that snapshot sees, found through
+ * the primary key with no SPI and no executor, stored in slot (which keeps
+ * its buffer pinned); false when there is none.
+ */
+bool
+PlumProbe(Relation rel, ScanKey keys, int nkeys, Snapshot snapshot, TupleTableSlot *slot)
+{
+	Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	IndexScanDesc scan;
+	bool		found;
+
+	scan = index_beginscan(rel, idx, snapshot, nkeys, 0);
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	index_endscan(scan);
+	index_close(idx, AccessShareLock);
+	return found;
+}
+
+/*
+ * Lock a row as SELECT ... FOR UPDATE would, without SPI and an executor: one
+ * probe of the primary key with a fresh snapshot (as SPI takes for each
+ * statement), then the row locked in its latest version (READ COMMITTED:
+ * waiting for a concurrent writer and following its update; REPEATABLE READ
+ * and SERIALIZABLE: a serialization failure when the row changed since the
+ * transaction's snapshot, as FOR UPDATE raises).  plum never changes a
+ * primary key, so the latest version is the same row.  rel must be open with
+ * RowShareLock.  The locked version is left in slot; false when there is no
+ * such row (or it was deleted meanwhile).  what names the row in errors.
+ */
+bool
+PlumLockRow(Relation rel, ScanKey keys, int nkeys, TupleTableSlot *slot, const char *what)
+{
+	Snapshot	snapshot;
+	bool		found;
+
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	snapshot = GetActiveSnapshot();
+	found = PlumProbe(rel, keys, nkeys, snapshot, slot);
+	if (found)
+	{
+		TM_FailureData tmfd;
+		ItemPointerData tid = slot->tts_tid;
+		TM_Result	result;
+
+		result = table_tuple_lock(rel, &tid, snapshot, slot, GetCurrentCommandId(false),
+								  LockTupleExclusive, LockWaitBlock,
+								  IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+								  &tmfd);
+		switch (result)
+		{
+			case TM_Ok:
+				break;
+			case TM_Updated:
+			case TM_Deleted:
+				if (IsolationUsesXactSnapshot())
+					ereport(ERROR,
+							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							 errmsg("could not serialize access due to concurrent update")));
+				if (result == TM_Deleted)
+				{
+					found = false;
+					break;
+				}
+				elog(ERROR, "plum: unexpected concurrent update of a %s", what);
+				break;
+			default:
+				elog(ERROR, "plum: could not lock a %s (%d)", what, (int) result);
+		}
+	}
+	PopActiveSnapshot();
+	return found;
 }

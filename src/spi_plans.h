@@ -14,6 +14,10 @@
 
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "access/skey.h"
+#include "executor/tuptable.h"
+#include "utils/rel.h"
+#include "utils/snapshot.h"
 
 /* the ledger's sequence: its name, and SQL that draws from it */
 #define PLUM_LEDGER_SEQ_NAME	"journal_entry_id_seq"
@@ -37,8 +41,17 @@ typedef struct PlumCatalog
 	AttrNumber	account_chain_head;	/* its column chain_head */
 	Oid			company_rel;	/* plum_internal.company */
 	AttrNumber	company_scale;	/* its column scale */
+	Oid			issued_code_rel;	/* plum_internal.issued_code */
+	AttrNumber	code_code;		/* its columns code, company_id, campaign_id, */
+	AttrNumber	code_company;	/* expires_at, cancelled_at, balance, chain_head */
+	AttrNumber	code_campaign;
+	AttrNumber	code_expires;
+	AttrNumber	code_cancelled;
+	AttrNumber	code_balance;
+	AttrNumber	code_chain_head;
 	FmgrInfo	recipient_eq;	/* = of plum.recipient, for index scan keys */
 	FmgrInfo	int8_eq;		/* = of bigint, likewise */
+	FmgrInfo	code_eq;		/* = of plum.code, likewise */
 } PlumCatalog;
 
 /* the most plans one hot path keeps */
@@ -74,6 +87,18 @@ extern void PlanRun(PlumPlans *plans, int which, Datum *values, const char *null
 /* a new ledger entry id (the journal's entry_id) */
 extern int64 LedgerId(void);
 
+/*
+ * Rows read and locked without SPI and an executor (spi_plans.c).  PlumProbe:
+ * the version of the row whose primary key equals keys that snapshot sees,
+ * into slot (which keeps its buffer pinned); false when there is none.
+ * PlumLockRow: one probe with a fresh snapshot, then the row locked as
+ * SELECT ... FOR UPDATE would lock it (rel must be open with RowShareLock);
+ * false when there is none.
+ */
+extern bool PlumProbe(Relation rel, ScanKey keys, int nkeys, Snapshot snapshot,
+					  TupleTableSlot *slot);
+extern bool PlumLockRow(Relation rel, ScanKey keys, int nkeys, TupleTableSlot *slot,
+						const char *what);
 /* a company's currency scale, read by its primary key without SPI; -1 when unknown (points.c) */
 extern int	PlumCompanyScale(int64 company_id);
 
