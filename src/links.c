@@ -19,8 +19,17 @@
 #include "identity.h"
 #include "spi_plans.h"
 
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #define LINK_TOKEN_BYTES	24
 #define LINK_TOKEN_CHARS	(LINK_TOKEN_BYTES / 3 * 4)
@@ -70,7 +79,6 @@ plum_link_token(PG_FUNCTION_ARGS)
 /* the kept plans of redeem_link() */
 enum
 {
-	PLAN_READ,					/* the link and every fact its checks need */
 	PLAN_CLAIM,					/* claim the link + its billing ledger row */
 	PLAN_REREAD,				/* state of a link lost to another claim */
 	PLAN_NOT_ACTIVE				/* link_not_active(): the error for a link no longer active */
@@ -78,62 +86,54 @@ enum
 
 static PlumPlans link_plans;
 
-/* columns of the read plan */
-enum
+/*
+ * What redeem_link() checks before its claim, read without SPI (LinkRead):
+ * the link, its campaign's expiry, its company's scale, the item and whether
+ * the campaign's curated catalog holds it.
+ */
+typedef struct LinkFacts
 {
-	READ_CAMPAIGN = 1,
-	READ_VALUE,
-	READ_STATE,
-	READ_REDEEMED_AT,
-	READ_CANCELLED_AT,
-	READ_EXPIRES_AT,
-	READ_SCALE,
-	READ_ITEM_KNOWN,
-	READ_PRICE,
-	READ_MIN_VALUE,
-	READ_MAX_VALUE,
-	READ_IN_CATALOG,
-	READ_ACCEPTS,
-	READ_COMPANY
-};
+	int64		company_id;
+	int64		campaign_id;
+	Datum		value;			/* numeric */
+	text	   *state;
+	bool		redeemed_null;
+	TimestampTz redeemed_at;
+	bool		cancelled_null;
+	TimestampTz cancelled_at;
+	bool		expires_null;
+	TimestampTz expires_at;
+	int			scale;
+	bool		item_known;		/* the item exists (in any company) */
+	bool		in_catalog;		/* ... and the campaign's catalog holds it */
+	bool		accepts;		/* ... and its price or range takes the link's value */
+	bool		price_null;
+	Datum		price;
+	bool		min_null;
+	Datum		min_value;
+	bool		max_null;
+	Datum		max_value;
+} LinkFacts;
 
-/*
- * The read.  in_catalog is in_catalog(l.campaign_id, $2) and accepts is
- * item_accepts($2, l.value) (sql/70_catalog.sql), written over the rows
- * already joined here (k is the link's campaign and i the item) so that the
- * hot path stays one statement; test/sql/rules_agree.sql proves that both
- * agree, so change them together.
- */
-static const char link_read_sql[] =
-"SELECT l.campaign_id, l.value, l.state, l.redeemed_at, l.cancelled_at, k.expires_at, c.scale,"
-"  i.item_id IS NOT NULL, i.price, i.min_value, i.max_value,"
-"  i.item_id IS NOT NULL AND i.company_id OPERATOR(pg_catalog.=) k.company_id AND i.active"
-"  AND (NOT EXISTS (SELECT 1 FROM " PLUM_INTERNAL "curation r"
-"      WHERE r.campaign_id OPERATOR(pg_catalog.=) k.campaign_id AND r.include)"
-"    OR EXISTS (SELECT 1 FROM " PLUM_INTERNAL "curation r"
-"      WHERE r.campaign_id OPERATOR(pg_catalog.=) k.campaign_id AND r.include"
-"      AND (r.item_id OPERATOR(pg_catalog.=) i.item_id"
-"        OR pg_catalog.lower(r.brand) OPERATOR(pg_catalog.=) pg_catalog.lower(i.brand)"
-"        OR pg_catalog.lower(r.category) OPERATOR(pg_catalog.=) pg_catalog.lower(i.category))))"
-"  AND NOT EXISTS (SELECT 1 FROM " PLUM_INTERNAL "curation r"
-"      WHERE r.campaign_id OPERATOR(pg_catalog.=) k.campaign_id AND NOT r.include"
-"      AND (r.item_id OPERATOR(pg_catalog.=) i.item_id"
-"        OR pg_catalog.lower(r.brand) OPERATOR(pg_catalog.=) pg_catalog.lower(i.brand)"
-"        OR pg_catalog.lower(r.category) OPERATOR(pg_catalog.=) pg_catalog.lower(i.category))),"
-"  COALESCE(CASE WHEN i.price IS NOT NULL THEN i.price OPERATOR(pg_catalog.=) l.value"
-"    ELSE l.value OPERATOR(pg_catalog.>=) i.min_value AND l.value OPERATOR(pg_catalog.<=) i.max_value END,"
-"    false),"
-"  l.company_id"
-" FROM " PLUM_INTERNAL "link l"
-" JOIN " PLUM_INTERNAL "campaign k ON k.campaign_id OPERATOR(pg_catalog.=) l.campaign_id"
-" JOIN " PLUM_INTERNAL "company c ON c.company_id OPERATOR(pg_catalog.=) l.company_id"
-" LEFT JOIN " PLUM_INTERNAL "item i ON i.item_id OPERATOR(pg_catalog.=) $2"
-" WHERE l.token OPERATOR(pg_catalog.=) $1";
+/* The relations and columns LinkRead() reads, for one incarnation of the extension */
+typedef struct LinkRels
+{
+	uint64		incarnation;	/* of the catalog they were looked up for; 0: none */
+	Oid			link;
+	Oid			token_collation;	/* of the link's primary key */
+	AttrNumber	link_company, link_campaign, link_value, link_state, link_redeemed, link_cancelled;
+	Oid			campaign;
+	AttrNumber	campaign_expires, campaign_company;
+	Oid			item;
+	AttrNumber	item_company, item_active, item_price, item_min, item_max, item_brand, item_category;
+	Oid			curation;
+	Oid			curation_rule;	/* its index on (campaign_id, include, ...) */
+	AttrNumber	curation_include, curation_item, curation_brand, curation_category;
+	FmgrInfo	text_eq;
+} LinkRels;
 
-/*
- * The claim: $1 token, $2 item, $3 at, $4 reference; returns the billing id, or no row.
- * The billing row chains on the link's head, which moves in the same UPDATE.
- */
+static LinkRels link_rels;
+
 static const char link_claim_sql[] =
 "WITH claimed AS ("
 "  UPDATE " PLUM_INTERNAL "link l SET state = 'redeemed', redeemed_at = $3, item_id = $2, reference = $4,"
@@ -150,18 +150,14 @@ static const char link_claim_sql[] =
 " FROM claimed"
 " RETURNING entry_id";
 
-static void LinkNotActive(int state, int redeemed_at, int cancelled_at) pg_attribute_noreturn();
-static void LinkReportMismatch(void) pg_attribute_noreturn();
+static void LinkNotActive(Datum state, bool state_null, Datum redeemed_at, bool redeemed_null,
+						  Datum cancelled_at, bool cancelled_null) pg_attribute_noreturn();
+static void LinkReportMismatch(const LinkFacts *f) pg_attribute_noreturn();
 
 /* Prepare the plans of redeem_link() for the catalog given (PlansReady) */
 static void
 LinkPreparePlans(PlumPlans *p, const PlumCatalog *cat)
 {
-	{
-		Oid			args[] = {TEXTOID, INT8OID};
-
-		PlanKeep(p, PLAN_READ, link_read_sql, 2, args);
-	}
 	{
 		Oid			args[] = {TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID};
 
@@ -202,102 +198,272 @@ LinkColumn(int column, Datum *value)
 	return !isnull;
 }
 
-/* Whether a boolean column of the first row is false (NULL is not false, as in PL/pgSQL's IF) */
-static bool
-LinkColumnIsFalse(int column)
-{
-	Datum		d;
-
-	return LinkColumn(column, &d) && !DatumGetBool(d);
-}
-
-/* A timestamptz column as format('%s') shows it: "" when NULL or when there is no row */
+/* round(numeric, scale) as format('%s') shows it: "" when NULL */
 static char *
-LinkTimestampCString(int column)
+LinkRoundedCString(bool isnull, Datum d, int scale)
 {
-	Datum		d;
-
-	if (SPI_processed == 0 || !LinkColumn(column, &d))
-		return "";
-	return DatumGetCString(DirectFunctionCall1(timestamptz_out, d));
-}
-
-/* round(numeric column, scale) as format('%s') shows it: "" when NULL */
-static char *
-LinkRoundedCString(int column, int scale)
-{
-	Datum		d;
-
-	if (!LinkColumn(column, &d))
+	if (isnull)
 		return "";
 	d = DirectFunctionCall2(numeric_round, d, Int32GetDatum(scale));
 	return DatumGetCString(DirectFunctionCall1(numeric_out, d));
 }
 
-/* Whether a text column of the first row equals a string (false when NULL or when there is no row) */
-static bool
-LinkColumnEquals(int column, const char *string)
-{
-	Datum		d;
-	text	   *t;
-	size_t		len = strlen(string);
-
-	if (SPI_processed == 0 || !LinkColumn(column, &d))
-		return false;
-	t = DatumGetTextPP(d);
-	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), string, len) == 0;
-}
-
 /*
  * Refuse a link that is no longer active (PU003) with link_not_active(), the
- * one rule for it (cancel_link uses it too); the first row of the last SPI
- * result has the link's state, redeemed_at and cancelled_at in the given
- * columns (no row reads as NULLs, as PL/pgSQL's SELECT INTO does).  Only on
- * this error path does it cost a call.
+ * one rule for it (cancel_link uses it too), given the link's state,
+ * redeemed_at and cancelled_at (NULLs when there is no row, as PL/pgSQL's
+ * SELECT INTO reads it).  Only on this error path does it cost a call.
  */
 static void
-LinkNotActive(int state, int redeemed_at, int cancelled_at)
+LinkNotActive(Datum state, bool state_null, Datum redeemed_at, bool redeemed_null,
+			  Datum cancelled_at, bool cancelled_null)
 {
-	int			columns[3] = {state, redeemed_at, cancelled_at};
-	Datum		values[3];
-	char		nulls[3];
+	Datum		values[3] = {state, redeemed_at, cancelled_at};
+	char		nulls[3] = {state_null ? 'n' : ' ', redeemed_null ? 'n' : ' ', cancelled_null ? 'n' : ' '};
 
-	for (int i = 0; i < 3; i++)
-	{
-		bool		present = SPI_processed > 0 && LinkColumn(columns[i], &values[i]);
-
-		if (!present)
-			values[i] = (Datum) 0;
-		nulls[i] = present ? ' ' : 'n';
-	}
-	/* the datums point into the last result, which the call does not free before reading them */
 	LinkRunPlan(PLAN_NOT_ACTIVE, values, nulls, SPI_OK_SELECT);
 	elog(ERROR, "plum: link_not_active() returned");
 }
 
 /* Refuse an item whose value is not exactly the link's (PU007), in the company's decimals */
 static void
-LinkReportMismatch(void)
+LinkReportMismatch(const LinkFacts *f)
 {
-	Datum		d;
-	int			scale = LinkColumn(READ_SCALE, &d) ? DatumGetInt16(d) : 0;
-
-	if (LinkColumn(READ_PRICE, &d))
+	if (!f->price_null)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_NOT_IN_CATALOG),
 				 errmsg("item does not match the link's value"),
 				 errdetail("The link is worth %s; the item costs %s.",
-						   LinkRoundedCString(READ_VALUE, scale),
-						   LinkRoundedCString(READ_PRICE, scale)),
+						   LinkRoundedCString(false, f->value, f->scale),
+						   LinkRoundedCString(false, f->price, f->scale)),
 				 errhint("A link is redeemed whole for one item of exactly its value.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_PLUM_NOT_IN_CATALOG),
 			 errmsg("item does not match the link's value"),
 			 errdetail("The link is worth %s; the item accepts %s to %s.",
-					   LinkRoundedCString(READ_VALUE, scale),
-					   LinkRoundedCString(READ_MIN_VALUE, scale),
-					   LinkRoundedCString(READ_MAX_VALUE, scale)),
+					   LinkRoundedCString(false, f->value, f->scale),
+					   LinkRoundedCString(f->min_null, f->min_value, f->scale),
+					   LinkRoundedCString(f->max_null, f->max_value, f->scale)),
 			 errhint("A link is redeemed whole for one item of exactly its value.")));
+}
+
+/* Look up the relations and columns LinkRead() reads, once per incarnation of the extension */
+static const LinkRels *
+LinkRelsGet(void)
+{
+	const PlumCatalog *cat = PlumCatalogGet();
+	LinkRels	r;
+
+	if (link_rels.incarnation == cat->incarnation)
+		return &link_rels;
+	memset(&r, 0, sizeof(r));
+	r.link = PlumInternalRel("link");
+	r.link_company = PlumColumn(r.link, "company_id");
+	r.link_campaign = PlumColumn(r.link, "campaign_id");
+	r.link_value = PlumColumn(r.link, "value");
+	r.link_state = PlumColumn(r.link, "state");
+	r.link_redeemed = PlumColumn(r.link, "redeemed_at");
+	r.link_cancelled = PlumColumn(r.link, "cancelled_at");
+	{
+		Relation	rel = table_open(r.link, AccessShareLock);
+		Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+
+		r.token_collation = idx->rd_indcollation[0];
+		index_close(idx, AccessShareLock);
+		table_close(rel, AccessShareLock);
+	}
+	r.campaign = PlumInternalRel("campaign");
+	r.campaign_expires = PlumColumn(r.campaign, "expires_at");
+	r.campaign_company = PlumColumn(r.campaign, "company_id");
+	r.item = PlumInternalRel("item");
+	r.item_company = PlumColumn(r.item, "company_id");
+	r.item_active = PlumColumn(r.item, "active");
+	r.item_price = PlumColumn(r.item, "price");
+	r.item_min = PlumColumn(r.item, "min_value");
+	r.item_max = PlumColumn(r.item, "max_value");
+	r.item_brand = PlumColumn(r.item, "brand");
+	r.item_category = PlumColumn(r.item, "category");
+	r.curation = PlumInternalRel("curation");
+	r.curation_rule = PlumInternalRel("curation_rule");
+	r.curation_include = PlumColumn(r.curation, "include");
+	r.curation_item = PlumColumn(r.curation, "item_id");
+	r.curation_brand = PlumColumn(r.curation, "brand");
+	r.curation_category = PlumColumn(r.curation, "category");
+	fmgr_info_cxt(F_TEXTEQ, &r.text_eq, TopMemoryContext);
+	r.incarnation = cat->incarnation;
+	link_rels = r;
+	return &link_rels;
+}
+
+/* A text column as lower() gives it (the database's collation); NULL when the column is */
+static text *
+LinkLower(TupleTableSlot *slot, AttrNumber column)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, column, &isnull);
+
+	if (isnull)
+		return NULL;
+	return DatumGetTextPP(DirectFunctionCall1Coll(lower, DEFAULT_COLLATION_OID, d));
+}
+
+/* Whether two texts (either NULL: no) are equal */
+static bool
+LinkTextEqual(text *a, text *b)
+{
+	return a != NULL && b != NULL &&
+		DatumGetBool(DirectFunctionCall2Coll(texteq, DEFAULT_COLLATION_OID,
+											 PointerGetDatum(a), PointerGetDatum(b)));
+}
+
+/*
+ * Whether the item (in slot, of the campaign's company and active) is in the
+ * campaign's curated catalog, as plum_internal.in_catalog() says: no include
+ * rule or one that names it (by item, or brand or category case-blind), and
+ * no exclude rule that names it.  The rules are read through curation_rule,
+ * whose first column is the campaign.
+ */
+static bool
+LinkInCatalog(const LinkRels *r, Snapshot snapshot, int64 campaign_id, int64 item_id,
+			  TupleTableSlot *item)
+{
+	const PlumCatalog *cat = PlumCatalogGet();
+	Relation	rel = table_open(r->curation, AccessShareLock);
+	Relation	idx = index_open(r->curation_rule, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan;
+	ScanKeyData key;
+	text	   *brand = LinkLower(item, r->item_brand);
+	text	   *category = LinkLower(item, r->item_category);
+	bool		includes = false;
+	bool		included = false;
+	bool		excluded = false;
+
+	ScanKeyEntryInitializeWithInfo(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+								   InvalidOid, (FmgrInfo *) &cat->int8_eq, Int64GetDatum(campaign_id));
+	scan = index_beginscan(rel, idx, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	while (!excluded && index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		bool		include = DatumGetBool(slot_getattr(slot, r->curation_include, &isnull));
+		Datum		d = slot_getattr(slot, r->curation_item, &isnull);
+		bool		names = (!isnull && DatumGetInt64(d) == item_id) ||
+			LinkTextEqual(LinkLower(slot, r->curation_brand), brand) ||
+			LinkTextEqual(LinkLower(slot, r->curation_category), category);
+
+		CHECK_FOR_INTERRUPTS();
+		if (include)
+		{
+			includes = true;
+			included = included || names;
+		}
+		else
+			excluded = names;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return (!includes || included) && !excluded;
+}
+
+/*
+ * Read what redeem_link() checks, without a lock (only the state changes
+ * after creation, and the claim rechecks it), through primary keys with a
+ * fresh snapshot (as each statement of a volatile function takes): false when
+ * no link has the token.
+ */
+static bool
+LinkRead(Datum token, int64 item_id, LinkFacts *f)
+{
+	const PlumCatalog *cat = PlumCatalogGet();
+	const LinkRels *r = LinkRelsGet();
+	Snapshot	snapshot;
+	Relation	rel;
+	TupleTableSlot *slot;
+	ScanKeyData key;
+	bool		found;
+	bool		isnull;
+	Datum		d;
+	int64		campaign_company = 0;
+
+	memset(f, 0, sizeof(*f));
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	snapshot = GetActiveSnapshot();
+
+	/* the link */
+	rel = table_open(r->link, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	ScanKeyEntryInitializeWithInfo(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+								   r->token_collation, (FmgrInfo *) &r->text_eq, token);
+	found = PlumProbe(rel, &key, 1, snapshot, slot);
+	if (found)
+	{
+		f->company_id = DatumGetInt64(slot_getattr(slot, r->link_company, &isnull));
+		f->campaign_id = DatumGetInt64(slot_getattr(slot, r->link_campaign, &isnull));
+		f->value = PointerGetDatum(PG_DETOAST_DATUM_COPY(slot_getattr(slot, r->link_value, &isnull)));
+		f->state = DatumGetTextPCopy(slot_getattr(slot, r->link_state, &isnull));
+		d = slot_getattr(slot, r->link_redeemed, &f->redeemed_null);
+		f->redeemed_at = f->redeemed_null ? 0 : DatumGetTimestampTz(d);
+		d = slot_getattr(slot, r->link_cancelled, &f->cancelled_null);
+		f->cancelled_at = f->cancelled_null ? 0 : DatumGetTimestampTz(d);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	if (!found)
+	{
+		PopActiveSnapshot();
+		return false;
+	}
+
+	/* its campaign (the link's foreign key: it exists) and company */
+	rel = table_open(r->campaign, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	ScanKeyEntryInitializeWithInfo(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+								   InvalidOid, (FmgrInfo *) &cat->int8_eq, Int64GetDatum(f->campaign_id));
+	if (!PlumProbe(rel, &key, 1, snapshot, slot))
+		elog(ERROR, "plum: campaign " INT64_FORMAT " of a link not found", f->campaign_id);
+	d = slot_getattr(slot, r->campaign_expires, &f->expires_null);
+	f->expires_at = f->expires_null ? 0 : DatumGetTimestampTz(d);
+	campaign_company = DatumGetInt64(slot_getattr(slot, r->campaign_company, &isnull));
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	f->scale = PlumCompanyScale(f->company_id);
+	if (f->scale < 0)
+		elog(ERROR, "plum: company " INT64_FORMAT " of a link not found", f->company_id);
+
+	/* the item, in any company, and whether the campaign's catalog holds it */
+	rel = table_open(r->item, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	ScanKeyEntryInitializeWithInfo(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+								   InvalidOid, (FmgrInfo *) &cat->int8_eq, Int64GetDatum(item_id));
+	f->item_known = PlumProbe(rel, &key, 1, snapshot, slot);
+	f->price_null = f->min_null = f->max_null = true;
+	if (f->item_known)
+	{
+		int64		company = DatumGetInt64(slot_getattr(slot, r->item_company, &isnull));
+		bool		active = DatumGetBool(slot_getattr(slot, r->item_active, &isnull));
+
+		d = slot_getattr(slot, r->item_price, &f->price_null);
+		f->price = f->price_null ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+		d = slot_getattr(slot, r->item_min, &f->min_null);
+		f->min_value = f->min_null ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+		d = slot_getattr(slot, r->item_max, &f->max_null);
+		f->max_value = f->max_null ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+		f->in_catalog = company == campaign_company && active &&
+			LinkInCatalog(r, snapshot, f->campaign_id, item_id, slot);
+		if (!f->price_null)
+			f->accepts = DatumGetBool(DirectFunctionCall2(numeric_eq, f->price, f->value));
+		else if (!f->min_null && !f->max_null)
+			f->accepts = DatumGetBool(DirectFunctionCall2(numeric_ge, f->value, f->min_value)) &&
+				DatumGetBool(DirectFunctionCall2(numeric_le, f->value, f->max_value));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	PopActiveSnapshot();
+	return true;
 }
 
 PG_FUNCTION_INFO_V1(plum_redeem_link);
@@ -310,7 +476,7 @@ plum_redeem_link(PG_FUNCTION_ARGS)
 {
 	TimestampTz now = PlumNow();
 	int64		item_id;
-	int64		campaign_id;
+	LinkFacts	f;
 	int64		billing;
 	Datum		d = (Datum) 0;
 
@@ -328,12 +494,7 @@ plum_redeem_link(PG_FUNCTION_ARGS)
 	PlansReady(&link_plans, LinkPreparePlans);
 
 	/* one read, without a lock: only the state changes after creation, and the claim rechecks it */
-	{
-		Datum		values[2] = {PG_GETARG_DATUM(0), Int64GetDatum(item_id)};
-
-		LinkRunPlan(PLAN_READ, values, NULL, SPI_OK_SELECT);
-	}
-	if (SPI_processed == 0)
+	if (!LinkRead(PG_GETARG_DATUM(0), item_id, &f))
 		/* a malformed token is simply unknown; the detail never echoes it */
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_UNKNOWN),
@@ -341,31 +502,32 @@ plum_redeem_link(PG_FUNCTION_ARGS)
 				 errdetail("No link has this token."),
 				 errhint("Check that the whole link was copied.")));
 	/* another company's link: refused before anything about it is told */
-	if (LinkColumn(READ_COMPANY, &d))
-		PlumCheckCompany(DatumGetInt64(d));
-	if (LinkColumn(READ_STATE, &d) && !LinkColumnEquals(READ_STATE, "active"))
-		LinkNotActive(READ_STATE, READ_REDEEMED_AT, READ_CANCELLED_AT);
-	campaign_id = LinkColumn(READ_CAMPAIGN, &d) ? DatumGetInt64(d) : 0;
-	if (LinkColumn(READ_EXPIRES_AT, &d) && DatumGetTimestampTz(d) <= now)
+	PlumCheckCompany(f.company_id);
+	if (VARSIZE_ANY_EXHDR(f.state) != strlen("active") ||
+		memcmp(VARDATA_ANY(f.state), "active", strlen("active")) != 0)
+		LinkNotActive(PointerGetDatum(f.state), false, TimestampTzGetDatum(f.redeemed_at), f.redeemed_null,
+					  TimestampTzGetDatum(f.cancelled_at), f.cancelled_null);
+	if (!f.expires_null && f.expires_at <= now)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_EXPIRED),
 				 errmsg("link expired"),
-				 errdetail("The link's campaign " INT64_FORMAT " expired at %s.", campaign_id,
-						   LinkTimestampCString(READ_EXPIRES_AT))));
-	if (LinkColumnIsFalse(READ_ITEM_KNOWN))
+				 errdetail("The link's campaign " INT64_FORMAT " expired at %s.", f.campaign_id,
+						   DatumGetCString(DirectFunctionCall1(timestamptz_out,
+															   TimestampTzGetDatum(f.expires_at))))));
+	if (!f.item_known)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_UNKNOWN),
 				 errmsg("unknown item"),
 				 errdetail("There is no item " INT64_FORMAT ".", item_id)));
-	if (LinkColumnIsFalse(READ_IN_CATALOG))
+	if (!f.in_catalog)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLUM_NOT_IN_CATALOG),
 				 errmsg("item not in the campaign's catalog"),
 				 errdetail("Item " INT64_FORMAT " is not in the catalog of campaign " INT64_FORMAT ".",
-						   item_id, campaign_id),
+						   item_id, f.campaign_id),
 				 errhint("Choose an item from plum.campaign_catalog() of the link's campaign.")));
-	if (LinkColumnIsFalse(READ_ACCEPTS))
-		LinkReportMismatch();
+	if (!f.accepts)
+		LinkReportMismatch(&f);
 
 	/* the claim: of concurrent redemptions and cancellations, the first to update the row wins */
 	{
@@ -380,8 +542,13 @@ plum_redeem_link(PG_FUNCTION_ARGS)
 		/* another transaction redeemed or cancelled the link since we read it */
 		Datum		values[1] = {PG_GETARG_DATUM(0)};
 
+		Datum		cols[3] = {0, 0, 0};
+		bool		nulls[3] = {true, true, true};
+
 		LinkRunPlan(PLAN_REREAD, values, NULL, SPI_OK_SELECT);
-		LinkNotActive(1, 2, 3);
+		for (int i = 0; SPI_processed > 0 && i < 3; i++)
+			nulls[i] = !LinkColumn(i + 1, &cols[i]);
+		LinkNotActive(cols[0], nulls[0], cols[1], nulls[1], cols[2], nulls[2]);
 	}
 	billing = DatumGetInt64(d);
 

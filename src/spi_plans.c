@@ -79,6 +79,20 @@ ColumnNumber(Oid rel, const char *column)
 	return attno;
 }
 
+/* OID of plum_internal's relation name (a table or an index), or an internal error */
+Oid
+PlumInternalRel(const char *name)
+{
+	return RelOid(get_namespace_oid(PLUM_INTERNAL_SCHEMA_NAME, false), name);
+}
+
+/* Number of a relation's column, or an internal error */
+AttrNumber
+PlumColumn(Oid rel, const char *column)
+{
+	return ColumnNumber(rel, column);
+}
+
 /* Whether two catalogs name the same objects */
 static bool
 SameObjects(const PlumCatalog *a, const PlumCatalog *b)

@@ -99,6 +99,9 @@ extern bool PlumProbe(Relation rel, ScanKey keys, int nkeys, Snapshot snapshot,
 					  TupleTableSlot *slot);
 extern bool PlumLockRow(Relation rel, ScanKey keys, int nkeys, TupleTableSlot *slot,
 						const char *what);
+/* OID of plum_internal's relation name, and the number of a relation's column (internal errors when missing) */
+extern Oid	PlumInternalRel(const char *name);
+extern AttrNumber PlumColumn(Oid rel, const char *column);
 /* a company's currency scale, read by its primary key without SPI; -1 when unknown (points.c) */
 extern int	PlumCompanyScale(int64 company_id);
 

@@ -170,12 +170,36 @@ SELECT plum.curate(:cur, true, brand => 'AMAZON');
 SELECT plum.curate(:cur, true, category => 'food');
 SELECT plum.curate(:cur, false, item_id => :amazon_any);
 SELECT item_id = :amazon AS amazon, item_id = :uber AS uber FROM plum.campaign_catalog(:cur);
+-- redeem_link's catalog check (C) agrees with plum_internal.in_catalog() on every item: a link
+-- of 1.00 is created for each and redeemed in a subtransaction that is rolled back (the catalog
+-- is checked before the value: an item the catalog holds is redeemed or refused for its value)
+CREATE FUNCTION pg_temp.link_verdict(campaign bigint, admin bigint, item bigint) RETURNS text
+	LANGUAGE plpgsql AS $$
+BEGIN
+	BEGIN
+		PERFORM plum.redeem_link(plum.create_link(admin, campaign, 1), item);
+		RAISE EXCEPTION 'redeemed';
+	EXCEPTION WHEN OTHERS THEN
+		RETURN CASE WHEN SQLERRM IN ('redeemed', 'item does not match the link''s value') THEN 'in'
+			WHEN SQLERRM = 'item not in the campaign''s catalog' THEN 'out'
+			ELSE SQLSTATE || ': ' || SQLERRM END;
+	END;
+END
+$$;
+SELECT i.item_id, i.company_id, i.active, i.brand, i.category, v.verdict,
+		v.verdict = CASE WHEN plum_internal.in_catalog(:cur, i.item_id) THEN 'in' ELSE 'out' END AS agrees
+	FROM plum_internal.item i, LATERAL (SELECT pg_temp.link_verdict(:cur, :boss, i.item_id) AS verdict) v
+	ORDER BY i.item_id;
 SELECT pg_temp.try(format($$SELECT plum.redeem_link(%L, %s)$$, :'c3', :nike));
 SELECT pg_temp.try(format($$SELECT plum.redeem_link(%L, %s)$$, :'c2', :amazon_any));
 SELECT pg_temp.try(format($$SELECT plum.redeem_link(%L, %s)$$, :'c4', :charity));
 SELECT plum.redeem_link(:'c1', :amazon) > 0 AS included_brand;
 SELECT plum.redeem_link(:'c4', :uber) > 0 AS included_category;
 SELECT plum.curate(:cur, false, brand => 'amazon');
+SELECT i.item_id, i.company_id, i.active, i.brand, i.category, v.verdict,
+		v.verdict = CASE WHEN plum_internal.in_catalog(:cur, i.item_id) THEN 'in' ELSE 'out' END AS agrees
+	FROM plum_internal.item i, LATERAL (SELECT pg_temp.link_verdict(:cur, :boss, i.item_id) AS verdict) v
+	ORDER BY i.item_id;
 SELECT pg_temp.try(format($$SELECT plum.redeem_link(%L, %s)$$, :'c2', :amazon));
 SELECT plum.cancel_link(:boss, :'c3');
 
