@@ -4,7 +4,7 @@ EXTVERSION   = 0.2.0
 MODULE_big   = plum
 OBJS         = src/plum.o src/guc.o src/spi_plans.o src/money.o src/recipient.o src/code.o src/chain.o \
                src/lots.o src/wallet.o src/wallet_sql.o src/points.o src/codes.o src/checkout.o src/links.o src/qr.o src/compat.o \
-               src/identity.o src/errors.o src/shard.o
+               src/identity.o src/errors.o src/shard.o src/checks.o
 
 # The install script is assembled from one file per area, in name order; the upgrade script
 # from 0.1.0 is sql/upgrade/0.1.0--0.2.0.sql (state dropped and moved), then every block of state

@@ -13,17 +13,28 @@ CREATE TABLE plum_internal.issued_code (
 	distributed_at timestamptz,
 	cancelled_at timestamptz,
 	expired_at	timestamptz,
-	denomination numeric NOT NULL CHECK (denomination > 0),
+	denomination numeric NOT NULL,
 	balance		numeric NOT NULL,
 	chain_head	bytea,
-	CONSTRAINT issued_code_pkey PRIMARY KEY (code),
-	CONSTRAINT issued_code_balance CHECK (balance >= 0 AND balance <= denomination),
-	CONSTRAINT issued_code_cancelled_empty CHECK (cancelled_at IS NULL OR balance = 0)
+	CONSTRAINT issued_code_pkey PRIMARY KEY (code)
 ) WITH (fillfactor = 80);
 SELECT pg_catalog.pg_extension_config_dump('plum_internal.issued_code', '');
+-- @new-in 0.2.0 (also appended to the upgrade from 0.1.0)
+-- The row's rules, one C function (src/checks.c; 0.1.0 had them as three CHECKs, rebuilt by every
+-- statement that drained a code): a denomination > 0, a balance from 0 to the denomination, no
+-- balance left once cancelled.
+CREATE FUNCTION plum_internal.code_row_valid(denomination numeric, balance numeric, cancelled_at timestamptz)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'plum_code_row_valid'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+ALTER TABLE plum_internal.issued_code ADD CONSTRAINT issued_code_rules
+	CHECK (plum_internal.code_row_valid(denomination, balance, cancelled_at));
+-- @end
 
 -- @api
 COMMENT ON TABLE plum_internal.issued_code IS 'Every code issued, with its balance (updated in place). Written only by plum''s code functions (no foreign keys, so that issuing 1,000,000 codes stays one plain INSERT); read plum.codes.';
+COMMENT ON FUNCTION plum_internal.code_row_valid(numeric, numeric, timestamptz) IS
+	'Internal: the CHECK of plum_internal.issued_code (issued_code_rules): a denomination > 0, a balance from 0 to the denomination, no balance left once cancelled. NULL arguments pass, as in a CHECK.';
 COMMENT ON COLUMN plum_internal.issued_code.code IS 'The code (60 random bits).';
 COMMENT ON COLUMN plum_internal.issued_code.company_id IS 'The company of the campaign the code was issued for.';
 COMMENT ON COLUMN plum_internal.issued_code.campaign_id IS 'The campaign (mode codes) the code was issued for.';

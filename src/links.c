@@ -97,22 +97,22 @@ typedef struct LinkFacts
 	int64		campaign_id;
 	Datum		value;			/* numeric */
 	text	   *state;
-	bool		redeemed_null;
 	TimestampTz redeemed_at;
-	bool		cancelled_null;
 	TimestampTz cancelled_at;
-	bool		expires_null;
 	TimestampTz expires_at;
+	Datum		price;			/* numerics of the item, when not NULL */
+	Datum		min_value;
+	Datum		max_value;
 	int			scale;
+	bool		redeemed_null;
+	bool		cancelled_null;
+	bool		expires_null;
 	bool		item_known;		/* the item exists (in any company) */
 	bool		in_catalog;		/* ... and the campaign's catalog holds it */
 	bool		accepts;		/* ... and its price or range takes the link's value */
 	bool		price_null;
-	Datum		price;
 	bool		min_null;
-	Datum		min_value;
 	bool		max_null;
-	Datum		max_value;
 } LinkFacts;
 
 /* The relations and columns LinkRead() reads, for one incarnation of the extension */

@@ -201,5 +201,13 @@ ALTER TABLE plum_internal.company ADD COLUMN tier_window interval NOT NULL DEFAU
 -- for (plum.distribute(..., campaign_id)); 0.1.0 deliveries have none.
 ALTER TABLE plum_internal.delivery ADD COLUMN campaign_id bigint;
 
+-- 11. (issue 13) The rules of a link's and of a code's row become one C CHECK each (created with
+-- the new state: link_rules, issued_code_rules; src/checks.c): the declarative CHECKs were rebuilt
+-- from their stored expressions by every statement that redeemed a link or drained a code.
+ALTER TABLE plum_internal.link DROP CONSTRAINT link_token_check, DROP CONSTRAINT link_value_check,
+	DROP CONSTRAINT link_state_check, DROP CONSTRAINT link_check, DROP CONSTRAINT link_check1;
+ALTER TABLE plum_internal.issued_code DROP CONSTRAINT issued_code_denomination_check,
+	DROP CONSTRAINT issued_code_balance, DROP CONSTRAINT issued_code_cancelled_empty;
+
 -- Then the Makefile appends: every block of the area files marked "-- @new-in 0.2.0" (state new
 -- in 0.2.0: operators, casts, types, indexes), then the code part of every area file.
