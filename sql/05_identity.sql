@@ -123,11 +123,15 @@ $$;
 COMMENT ON FUNCTION plum_internal.check_unconfined(text) IS
 	'Internal: PU009 when the calling role is confined to companies (it may not do what).';
 
--- The grants themselves: for superusers and unconfined plum_admin members only (42501).
-CREATE FUNCTION plum_internal.check_granter(member regrole) RETURNS void
+-- The grants themselves: for superusers and unconfined plum_admin members only (42501); then the
+-- member and the id must be given (22004) and the company or admin must exist here, or be another
+-- shard's (PU005).  The four grant functions start with it.
+CREATE FUNCTION plum_internal.check_grant_target(member regrole, what text, id bigint) RETURNS void
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
+DECLARE
+	v_here boolean;
 BEGIN
 	IF plum_internal.caller_companies() IS NOT NULL THEN
 		PERFORM plum_internal.raise('42501', 'permission denied to change plum grants',
@@ -135,23 +139,25 @@ BEGIN
 			'Grants are made by a superuser or an unconfined plum_admin login.');
 	END IF;
 	PERFORM plum_internal.not_null(member, 'member');
+	PERFORM plum_internal.not_null(id, what || '_id');
+	-- on a shard, an id of another shard is granted as is (the proxy grants on every shard)
+	v_here := CASE what
+		WHEN 'company' THEN EXISTS (SELECT FROM plum_internal.company c WHERE c.company_id = id)
+		WHEN 'admin' THEN EXISTS (SELECT FROM plum_internal.admin a WHERE a.admin_id = id) END;
+	IF NOT v_here AND NOT plum_internal.elsewhere(id) THEN
+		PERFORM plum_internal.raise('PU005', 'unknown ' || what, format('There is no %s %s.', what, id));
+	END IF;
 END
 $$;
-COMMENT ON FUNCTION plum_internal.check_granter(regrole) IS
-	'Internal: 42501 when the calling role is confined; 22004 for a NULL member.';
+COMMENT ON FUNCTION plum_internal.check_grant_target(regrole, text, bigint) IS
+	'Internal (plum.grant_company, revoke_company, grant_admin, revoke_admin): 42501 when the calling role is confined; 22004 for a NULL member or id; PU005 when there is no such company or admin (what: ''company'' or ''admin'') here and the id is not another shard''s.';
 
 CREATE FUNCTION plum.grant_company(member regrole, company_id bigint) RETURNS void
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 BEGIN
-	PERFORM plum_internal.check_granter(member);
-	PERFORM plum_internal.not_null(company_id, 'company_id');
-	PERFORM 1 FROM plum_internal.company c WHERE c.company_id = grant_company.company_id;
-	-- on a shard, an id of another shard is granted as is (the proxy grants on every shard)
-	IF NOT FOUND AND NOT plum_internal.elsewhere(grant_company.company_id) THEN
-		PERFORM plum_internal.raise('PU005', 'unknown company', format('There is no company %s.', grant_company.company_id));
-	END IF;
+	PERFORM plum_internal.check_grant_target(member, 'company', grant_company.company_id);
 	INSERT INTO plum_internal.company_grant (member, company_id, granted)
 		VALUES (grant_company.member, grant_company.company_id, plum.now())
 		ON CONFLICT DO NOTHING;
@@ -165,13 +171,7 @@ CREATE FUNCTION plum.revoke_company(member regrole, company_id bigint) RETURNS v
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 BEGIN
-	PERFORM plum_internal.check_granter(member);
-	PERFORM plum_internal.not_null(company_id, 'company_id');
-	PERFORM 1 FROM plum_internal.company c WHERE c.company_id = revoke_company.company_id;
-	-- on a shard, an id of another shard is granted as is (the proxy grants on every shard)
-	IF NOT FOUND AND NOT plum_internal.elsewhere(revoke_company.company_id) THEN
-		PERFORM plum_internal.raise('PU005', 'unknown company', format('There is no company %s.', revoke_company.company_id));
-	END IF;
+	PERFORM plum_internal.check_grant_target(member, 'company', revoke_company.company_id);
 	DELETE FROM plum_internal.company_grant g
 		WHERE g.member = revoke_company.member AND g.company_id = revoke_company.company_id;
 END
@@ -184,13 +184,7 @@ CREATE FUNCTION plum.grant_admin(member regrole, admin_id bigint) RETURNS void
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 BEGIN
-	PERFORM plum_internal.check_granter(member);
-	PERFORM plum_internal.not_null(admin_id, 'admin_id');
-	PERFORM 1 FROM plum_internal.admin a WHERE a.admin_id = grant_admin.admin_id;
-	-- on a shard, an id of another shard is granted as is (the proxy grants on every shard)
-	IF NOT FOUND AND NOT plum_internal.elsewhere(grant_admin.admin_id) THEN
-		PERFORM plum_internal.raise('PU005', 'unknown admin', format('There is no admin %s.', grant_admin.admin_id));
-	END IF;
+	PERFORM plum_internal.check_grant_target(member, 'admin', grant_admin.admin_id);
 	INSERT INTO plum_internal.admin_grant (member, admin_id, granted)
 		VALUES (grant_admin.member, grant_admin.admin_id, plum.now())
 		ON CONFLICT DO NOTHING;
@@ -204,13 +198,7 @@ CREATE FUNCTION plum.revoke_admin(member regrole, admin_id bigint) RETURNS void
 	SET search_path = pg_catalog, plum, pg_temp
 	AS $$
 BEGIN
-	PERFORM plum_internal.check_granter(member);
-	PERFORM plum_internal.not_null(admin_id, 'admin_id');
-	PERFORM 1 FROM plum_internal.admin a WHERE a.admin_id = revoke_admin.admin_id;
-	-- on a shard, an id of another shard is granted as is (the proxy grants on every shard)
-	IF NOT FOUND AND NOT plum_internal.elsewhere(revoke_admin.admin_id) THEN
-		PERFORM plum_internal.raise('PU005', 'unknown admin', format('There is no admin %s.', revoke_admin.admin_id));
-	END IF;
+	PERFORM plum_internal.check_grant_target(member, 'admin', revoke_admin.admin_id);
 	DELETE FROM plum_internal.admin_grant g
 		WHERE g.member = revoke_admin.member AND g.admin_id = revoke_admin.admin_id;
 END
@@ -244,7 +232,7 @@ REVOKE EXECUTE ON FUNCTION
 	plum_internal.check_admin(bigint, bigint),
 	plum_internal.check_super_admin(bigint),
 	plum_internal.check_unconfined(text),
-	plum_internal.check_granter(regrole),
+	plum_internal.check_grant_target(regrole, text, bigint),
 	plum.grant_company(regrole, bigint),
 	plum.revoke_company(regrole, bigint),
 	plum.grant_admin(regrole, bigint),

@@ -340,6 +340,24 @@ $$;
 COMMENT ON FUNCTION plum_internal.admin_company(bigint) IS
 	'Internal: the company of the admin with this id, or PU005; PU009 when the calling role may not act as it (plum_internal.check_admin).';
 
+-- An admin's whole pool is admin.pool plus its stripes: the one place that adds them up.  A view,
+-- so that plum.admins and plum.liability read it as part of their own plan (no function call per
+-- row) with the view owner's privileges (their readers may not read pool_stripe).
+CREATE VIEW plum_internal.admin_pool AS
+	SELECT a.admin_id, a.company_id, a.email, a.role, a.threshold, a.created_total, a.created,
+		a.pool + coalesce((SELECT sum(s.amount) FROM plum_internal.pool_stripe s WHERE s.admin_id = a.admin_id), 0) AS pool
+	FROM plum_internal.admin a;
+REVOKE ALL ON plum_internal.admin_pool FROM PUBLIC;
+COMMENT ON VIEW plum_internal.admin_pool IS 'Internal: every admin with its whole pool (admin.pool plus its pool stripes), not rounded. Read by plum.admins, plum.liability, plum.create_points and plum_internal.verify_pools.';
+COMMENT ON COLUMN plum_internal.admin_pool.admin_id IS 'Admin id.';
+COMMENT ON COLUMN plum_internal.admin_pool.company_id IS 'The company the admin belongs to.';
+COMMENT ON COLUMN plum_internal.admin_pool.email IS 'The admin''s email address.';
+COMMENT ON COLUMN plum_internal.admin_pool.role IS 'super_admin or admin.';
+COMMENT ON COLUMN plum_internal.admin_pool.threshold IS 'The most value the admin may ever create.';
+COMMENT ON COLUMN plum_internal.admin_pool.created_total IS 'Value the admin has created so far (admin.created_total).';
+COMMENT ON COLUMN plum_internal.admin_pool.created IS 'When the admin was added.';
+COMMENT ON COLUMN plum_internal.admin_pool.pool IS 'The admin''s whole pool: admin.pool plus the amounts of its pool stripes.';
+
 -- Move every stripe of an admin's pool back into admin.pool (locks: the admin's row, then its
 -- stripes in order: the canonical order); returns the whole pool.
 CREATE FUNCTION plum_internal.gather_stripes(admin_id bigint) RETURNS numeric
@@ -638,7 +656,6 @@ CREATE FUNCTION plum.create_points(admin_id bigint, amount numeric) RETURNS nume
 DECLARE
 	v_company bigint;
 	v_scale smallint;
-	v_pool numeric;
 	v_entry bigint;
 	v_now timestamptz := plum.now();
 	v_hash bytea;
@@ -651,10 +668,10 @@ BEGIN
 	UPDATE plum_internal.admin a SET created_total = a.created_total + amount, pool = a.pool + amount,
 		chain_head = plum_internal.entry_hash(a.chain_head, v_entry, v_company, v_now, 'create', amount,
 			create_points.admin_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
-		WHERE a.admin_id = create_points.admin_id RETURNING a.pool, a.chain_head INTO v_pool, v_hash;
+		WHERE a.admin_id = create_points.admin_id RETURNING a.chain_head INTO v_hash;
 	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, hash)
 		VALUES (v_entry, v_company, v_now, 'create', amount, create_points.admin_id, v_hash);
-	RETURN round(v_pool + coalesce((SELECT sum(s.amount) FROM plum_internal.pool_stripe s WHERE s.admin_id = create_points.admin_id), 0), v_scale);
+	RETURN round((SELECT p.pool FROM plum_internal.admin_pool p WHERE p.admin_id = create_points.admin_id), v_scale);
 END
 $$;
 COMMENT ON FUNCTION plum.create_points(bigint, numeric) IS
@@ -665,11 +682,11 @@ CREATE VIEW plum.admins WITH (security_barrier) AS
 	SELECT a.admin_id, a.company_id, a.email, a.role,
 		round(a.threshold, c.scale) AS threshold,
 		round(a.created_total, c.scale) AS created,
-		round(a.pool + coalesce((SELECT sum(s.amount) FROM plum_internal.pool_stripe s WHERE s.admin_id = a.admin_id), 0), c.scale) AS pool,
+		round(a.pool, c.scale) AS pool,
 		round(a.threshold - a.created_total, c.scale) AS headroom,
 		c.base_currency AS currency,
 		a.created AS created_at
-	FROM plum_internal.admin a JOIN plum_internal.company c USING (company_id)
+	FROM plum_internal.admin_pool a JOIN plum_internal.company c USING (company_id)
 	WHERE ((SELECT plum_internal.caller_companies()) IS NULL OR a.company_id = ANY ((SELECT plum_internal.caller_companies())::bigint[]));
 COMMENT ON VIEW plum.admins IS 'Admins with their threshold, the value they created so far, and their undistributed pool. A role confined to companies sees only theirs (plum.grant_company).';
 COMMENT ON COLUMN plum.admins.admin_id IS 'Admin id.';

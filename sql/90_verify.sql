@@ -14,7 +14,8 @@ CREATE FUNCTION plum_internal.verify_pools(company_id bigint DEFAULT NULL)
 	BEGIN ATOMIC
 	WITH adm AS (
 		SELECT a.company_id, a.admin_id, a.created_total,
-			a.pool + coalesce((SELECT sum(s.amount) FROM plum_internal.pool_stripe s WHERE s.admin_id = a.admin_id), 0) AS pool,
+			-- the whole pool once per admin (grouping by admin_pool's pool would add up the stripes per ledger row)
+			(SELECT p.pool FROM plum_internal.admin_pool p WHERE p.admin_id = a.admin_id) AS pool,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'create'), 0) AS created,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'give'), 0) AS given,
 			coalesce(sum(j.amount) FILTER (WHERE j.kind = 'code_issue'), 0) AS issued,
@@ -23,7 +24,7 @@ CREATE FUNCTION plum_internal.verify_pools(company_id bigint DEFAULT NULL)
 		FROM plum_internal.admin a LEFT JOIN plum_internal.journal j ON j.admin_id = a.admin_id
 			AND j.kind IN ('create', 'give', 'code_issue', 'code_cancel', 'reserve', 'unreserve', 'takeback')
 		WHERE verify_pools.company_id IS NULL OR a.company_id = verify_pools.company_id
-		GROUP BY a.company_id, a.admin_id, a.created_total, a.pool),
+		GROUP BY a.company_id, a.admin_id, a.created_total),
 	lk AS (
 		SELECT l.admin_id, sum(l.value) AS linked FROM plum_internal.link l
 		WHERE l.counted AND l.state <> 'cancelled' GROUP BY l.admin_id)

@@ -30,7 +30,7 @@ CREATE VIEW plum.liability WITH (security_barrier) AS
 		LEFT JOIN LATERAL (SELECT sum(ic.balance) AS outstanding FROM plum_internal.issued_code ic
 			WHERE ic.company_id = c.company_id AND ic.balance > 0 AND ic.cancelled_at IS NULL
 				AND (ic.expires_at IS NULL OR ic.expires_at > plum.now())) k ON true
-		LEFT JOIN LATERAL (SELECT sum(ad.pool) + coalesce((SELECT sum(s.amount) FROM plum_internal.pool_stripe s JOIN plum_internal.admin sa USING (admin_id) WHERE sa.company_id = c.company_id), 0) AS pools FROM plum_internal.admin ad WHERE ad.company_id = c.company_id) a ON true
+		LEFT JOIN LATERAL (SELECT sum(ad.pool) AS pools FROM plum_internal.admin_pool ad WHERE ad.company_id = c.company_id) a ON true
 		LEFT JOIN LATERAL (SELECT sum(li.value) AS open FROM plum_internal.link li
 				JOIN plum_internal.campaign ca ON ca.campaign_id = li.campaign_id
 			WHERE li.company_id = c.company_id AND li.state = 'active' AND (ca.expires_at IS NULL OR ca.expires_at > plum.now())) l ON true

@@ -19,7 +19,7 @@ SELECT p.proname, count(*) AS overloads FROM pg_proc p WHERE p.pronamespace = 'p
 SELECT count(*) AS plum_triggers_or_type_support FROM pg_proc p
 	WHERE p.pronamespace = 'plum'::regnamespace AND (p.prorettype IN ('trigger'::regtype, 'cstring'::regtype, 'internal'::regtype)
 		OR 'internal'::regtype = ANY (p.proargtypes) OR 'cstring'::regtype = ANY (p.proargtypes));
--- plum_internal: tables, their sequences and indexes, and functions; no privilege for PUBLIC or the plum roles
+-- plum_internal: tables, their sequences and indexes, a view (admin_pool), and functions; no privilege for PUBLIC or the plum roles
 SELECT c.relkind, count(*) FROM pg_class c WHERE c.relnamespace = 'plum_internal'::regnamespace GROUP BY 1 ORDER BY 1;
 SELECT r.rolname, has_schema_privilege(r.rolname, 'plum_internal', 'USAGE') AS internal_usage,
 	has_schema_privilege(r.rolname, 'plum', 'USAGE') AS plum_usage,

@@ -5,6 +5,8 @@
 --   * link_not_active(): redeem_link (C) calls it, cancel_link (SQL) too: same errors.
 --   * lock_codes() (SQL) and redeem_codes' own locking read (src/codes.c) refuse the same lists
 --     with the same errors.
+--   * the kinds of ledger rows: the C list behind the journal's CHECK (src/chain.c ledger_kinds[])
+--     and the SQL that classes rows by kind (holder_of(), verify_chains, plum.ledger) name the same.
 -- every feature test starts from an empty plum, so ids in messages are stable
 DROP EXTENSION plum;
 CREATE EXTENSION plum;
@@ -110,3 +112,53 @@ SELECT label, split_part(l, ' | ', 1) AS lock_codes, l = r AS same_error
 		LATERAL pg_temp.try(format('SELECT plum_internal.lock_codes(%s)', codes)) AS l,
 		LATERAL pg_temp.try(format('SELECT plum.redeem_codes(%s, 1)', codes)) AS r
 	ORDER BY label;
+
+-- The ledger's kinds: the C list that checks journal.kind (src/chain.c ledger_kinds[], behind
+-- plum_internal.ledger_kind_valid) against the SQL that classes rows by kind: whose hash chain a
+-- row is in (plum_internal.holder_of() and verify_chains' own classes) and whose value it moves
+-- (plum.ledger's holder and delta).  A kind added in one place only shows here.
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set chain_c :abs_srcdir '/../src/chain.c'
+\set chain_src `cat :'chain_c'`
+CREATE TEMP TABLE c_kind AS
+	SELECT m[1] AS kind
+	FROM regexp_matches(substring(:'chain_src' FROM 'ledger_kinds\[\] = \{([^}]*)\}'), '"([^"]*)"', 'g') AS m;
+-- the C list as read, and ledger_kind_valid() accepts each of them
+SELECT count(*) AS c_kinds, bool_and(plum_internal.ledger_kind_valid(kind)) AS all_accepted FROM c_kind;
+-- each SQL place: the kinds its kind IN (...) lists name that the C list lacks (none), and the C
+-- kinds it names nowhere (neither listed nor matched by a LIKE pattern: its ELSE branch)
+CREATE TEMP TABLE sql_def AS
+	SELECT 'holder_of' AS place, pg_get_functiondef('plum_internal.holder_of(text, bigint, plum.recipient, plum.code, text)'::regprocedure) AS def
+	UNION ALL SELECT 'verify_chains', pg_get_functiondef('plum_internal.verify_chains(bigint)'::regprocedure)
+	UNION ALL SELECT 'plum.ledger', pg_get_viewdef('plum.ledger'::regclass);
+CREATE TEMP TABLE sql_kind AS
+	SELECT DISTINCT d.place, k[1] AS kind
+	FROM sql_def d, regexp_matches(d.def, 'kind = ANY \(ARRAY\[([^]]*)\]', 'g') AS l, regexp_matches(l[1], '''([^'']*)''', 'g') AS k;
+CREATE TEMP TABLE sql_pattern AS
+	SELECT DISTINCT d.place, p[1] AS pattern FROM sql_def d, regexp_matches(d.def, 'kind ~~ ''([^'']*)''', 'g') AS p;
+SELECT d.place,
+	(SELECT string_agg(s.kind, ', ' ORDER BY s.kind) FROM sql_kind s WHERE s.place = d.place AND s.kind NOT IN (SELECT kind FROM c_kind)) AS not_in_c,
+	(SELECT string_agg(c.kind, ', ' ORDER BY c.kind) FROM c_kind c
+		WHERE NOT EXISTS (SELECT FROM sql_kind s WHERE s.place = d.place AND s.kind = c.kind)
+			AND NOT EXISTS (SELECT FROM sql_pattern p WHERE p.place = d.place AND c.kind LIKE p.pattern)) AS only_by_else
+	FROM (SELECT DISTINCT place FROM sql_def) d ORDER BY d.place;
+-- one row of every C kind in a company of its own, each chained to its holder as holder_of() names
+-- it: plum.ledger classes each row, and verify_chains finds every chain whole (only its fake
+-- holders unknown: one per class), which it does only if its classes are holder_of()'s
+BEGIN;
+SELECT plum.create_company('Kinds', 'USD') AS kinds \gset
+INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, code, token, hash)
+	SELECT e.entry_id, e.company_id, e.at, e.kind, 1, e.admin_id, e.recipient, e.code, e.token,
+		plum_internal.entry_chain(NULL, e.entry_id, e.company_id, e.at, e.kind, 1, e.admin_id, e.recipient, NULL, NULL,
+			NULL, NULL, NULL, NULL, NULL, NULL, e.code, e.token, NULL)
+			OVER (PARTITION BY plum_internal.holder_of(e.kind, e.admin_id, e.recipient, e.code, e.token) ORDER BY e.entry_id)
+	FROM (SELECT nextval('plum_internal.journal_entry_id_seq') AS entry_id, x.*
+		FROM (SELECT c.kind, :kinds::bigint AS company_id, plum.now() AS at, 999999::bigint AS admin_id,
+				'kinds@rules.test'::plum.recipient AS recipient, (SELECT plum_internal.code_random()) AS code, 'kinds-token' AS token
+			FROM c_kind c ORDER BY c.kind) AS x) AS e;
+SELECT l.kind, split_part(plum_internal.holder_of(j.kind, j.admin_id, j.recipient, j.code, j.token), ' ', 1) AS chain,
+		l.holder AS ledger_holder, sign(l.delta) AS delta_sign
+	FROM plum.ledger l JOIN plum_internal.journal j USING (entry_id) WHERE l.company_id = :kinds ORDER BY l.kind;
+SELECT split_part(v.detail, ' ', 1) AS chain, v.detail LIKE '%: no such holder' AS only_unknown_holder
+	FROM plum_internal.verify_chains(:kinds) v ORDER BY 1, 2;
+ROLLBACK;
