@@ -64,6 +64,9 @@
 /* ledger rows appended per table_multi_insert() */
 #define SWEEP_BATCH 1000
 
+/* ALLOCSET_DEFAULT_SIZES, spelled as Size (the macro multiplies ints: clang-tidy refuses it) */
+#define SWEEP_CXT_SIZES		((Size) 0), ((Size) 8192), ((Size) 8388608)
+
 /* the journal's columns the sweep fills */
 enum
 {
@@ -407,8 +410,8 @@ plum_expire_points(PG_FUNCTION_ARGS)
 
 	s.estate = CreateExecutorState();
 	MemoryContextSwitchTo(s.estate->es_query_cxt);
-	s.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "plum sweep wallet", ALLOCSET_DEFAULT_SIZES);
-	s.batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "plum sweep ledger rows", ALLOCSET_DEFAULT_SIZES);
+	s.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "plum sweep wallet", SWEEP_CXT_SIZES);
+	s.batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "plum sweep ledger rows", SWEEP_CXT_SIZES);
 
 	s.account = table_open(cat->account_rel, RowExclusiveLock);
 	s.journal = table_open(InternalRel("journal"), RowExclusiveLock);
