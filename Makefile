@@ -4,7 +4,7 @@ EXTVERSION   = 0.2.0
 MODULE_big   = plum
 OBJS         = src/plum.o src/guc.o src/spi_plans.o src/money.o src/recipient.o src/code.o src/chain.o \
                src/lots.o src/wallet.o src/wallet_sql.o src/points.o src/codes.o src/checkout.o src/links.o src/qr.o src/compat.o \
-               src/identity.o src/errors.o src/shard.o src/checks.o
+               src/identity.o src/errors.o src/shard.o src/checks.o src/expire.o
 
 # The install script is assembled from one file per area, in name order; the upgrade script
 # from 0.1.0 is sql/upgrade/0.1.0--0.2.0.sql (state dropped and moved), then every block of state
@@ -66,7 +66,8 @@ src/codes.o src/checkout.o: src/codes.h src/code.h src/money.h
 src/points.o src/checkout.o: src/points.h src/wallet.h
 src/code.o src/codes.o: src/code.h
 src/plum.o src/spi_plans.o src/points.o src/codes.o src/links.o: src/spi_plans.h
-src/identity.o src/plum.o src/points.o src/codes.o src/links.o: src/identity.h
+src/identity.o src/plum.o src/points.o src/codes.o src/links.o src/expire.o: src/identity.h
+src/expire.o: src/chain.h src/money.h src/spi_plans.h src/wallet.h
 
 # static analysis: cppcheck and clang-tidy, quiet on plum's own code (see README)
 .PHONY: lint

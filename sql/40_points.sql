@@ -354,40 +354,14 @@ $$;
 COMMENT ON FUNCTION plum.reverse_redemption(bigint, numeric, text) IS
 	'Reverse all (amount NULL) or part of a points redemption: the points go back to the lots they came from, latest expiry first, keeping their expiry (already-expired lots get them back as breakage). Never more than was redeemed (PU008). Returns the amount restored.';
 
+-- The sweep in C (src/expire.c): it walks account_next_expiry, locks each wallet due as FOR UPDATE
+-- SKIP LOCKED does (wallets locked by a redemption are skipped: that redemption drops and records
+-- their expired lots), and writes the wallet and its 'expire' ledger row, chained, without a plan
+-- or an SQL function call per row; the ledger rows go in batches, as COPY writes rows.
 CREATE FUNCTION plum.expire_points() RETURNS numeric
-	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	LANGUAGE C VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, plum, pg_temp
-	AS $$
-DECLARE
-	v_now timestamptz := plum.now();
-	v_total numeric;
-	v_companies bigint[] := plum_internal.caller_companies();
-BEGIN
-	-- wallets locked by a redemption are skipped: that redemption drops and records their expired lots
-	WITH due AS (
-		SELECT a.company_id, a.recipient, a.lots FROM plum_internal.account a
-		WHERE a.next_expiry <= v_now AND (v_companies IS NULL OR a.company_id = ANY (v_companies))
-		FOR UPDATE SKIP LOCKED),
-	gone AS (
-		SELECT due.*, plum_internal.wallet_expired(due.lots, v_now) AS gone, nextval('plum_internal.journal_entry_id_seq') AS e
-		FROM due),
-	upd AS (
-		UPDATE plum_internal.account a SET lots = plum_internal.wallet_live(gone.lots, v_now),
-			chain_head = plum_internal.entry_hash(a.chain_head, gone.e, a.company_id, v_now, 'expire',
-				plum_internal.wallet_total(gone.gone), NULL, a.recipient, NULL, NULL, NULL, NULL, NULL, gone.gone,
-				NULL, NULL, NULL, NULL, NULL)
-		FROM gone
-		WHERE a.company_id = gone.company_id AND a.recipient = gone.recipient
-		RETURNING gone.e, a.company_id, a.recipient, gone.gone, a.chain_head),
-	j AS (
-		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, recipient, lots, hash)
-		SELECT upd.e, upd.company_id, v_now, 'expire', plum_internal.wallet_total(upd.gone), upd.recipient, upd.gone, upd.chain_head
-		FROM upd
-		RETURNING amount)
-	SELECT coalesce(sum(j.amount), 0) INTO v_total FROM j;
-	RETURN v_total;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'plum_expire_points';
 COMMENT ON FUNCTION plum.expire_points() IS
 	'The expiry sweep: records lots expired by plum''s clock as breakage in the ledger and drops them from wallets. Idempotent, safe beside redemptions (skips wallets they hold). Returns the amount expired now. Run it from pg_cron. A role confined to companies sweeps only theirs.';
 

@@ -290,6 +290,13 @@ PlumCheckCompany(int64 company_id)
 		RefuseCompany(company_id);
 }
 
+/* may the caller touch company_id? (for functions that act on the caller's companies only) */
+bool
+PlumCallerMayUse(int64 company_id)
+{
+	return HasCompany(CurrentCaller(), company_id);
+}
+
 /* An int8[] of n values (in the current memory context) */
 static ArrayType *
 Int8Array(const int64 *values, int n)

@@ -17,4 +17,7 @@ extern void IdentityInit(void);
 /* PU009 unless the caller may touch company_id (no catalog access when nothing changed) */
 extern void PlumCheckCompany(int64 company_id);
 
+/* may the caller touch company_id? (PlumCheckCompany without the error) */
+extern bool PlumCallerMayUse(int64 company_id);
+
 #endif							/* PLUM_IDENTITY_H */
