@@ -18,11 +18,14 @@
  * grants; a wallet created concurrently (first-grant race) is locked and
  * gets its grants chained on its head.
  *
- * Entry ids: the grants of wallets that do not exist yet are numbered first,
- * in argument order; then the expire rows of the existing wallets; then their
- * grants, in argument order (as the SQL version did).  A wallet created by
- * another transaction between the look-up and the insert gets new ids when it
- * is locked (the first ones are skipped, as sequence values can be).
+ * Entry ids: wallet by wallet in recipient order, each wallet's rows
+ * consecutive (an existing wallet's expire row first, then its grants in
+ * argument order), so that the ledger rows are written in entry-id order AND
+ * recipient order: the journal's primary key and its recipient index are
+ * both appended to, instead of one of them taking a million random inserts
+ * (the SQL version numbered in argument order).  A wallet created by another
+ * transaction between the look-up and the insert gets new ids when it is
+ * locked (the first ones are skipped, as sequence values can be).
  */
 #include "plum.h"
 #include "bulkinsert.h"
@@ -87,6 +90,7 @@ typedef struct BulkCall
 	Datum		kind_give;
 	Datum		kind_expire;
 	MemoryContext scratch;		/* reset after each hash */
+	MemoryContext keep;			/* the call's context: what lives until the end */
 } BulkCall;
 
 /* sort grants by recipient, then by position (so a group's grants stay in argument order) */
@@ -173,9 +177,9 @@ Column(int column, bool *isnull)
 
 /* a hash copied out of the scratch context */
 static bytea *
-CopyHash(const bytea *h)
+CopyHash(BulkCall *c, const bytea *h)
 {
-	bytea	   *copy = palloc(VARSIZE(h));
+	bytea	   *copy = MemoryContextAlloc(c->keep, VARSIZE(h));
 
 	memcpy(copy, h, VARSIZE(h));
 	return copy;
@@ -207,7 +211,7 @@ GrantHash(BulkCall *c, bytea *prev, int i)
 	isnull[CHAIN_CAMPAIGN_ID] = c->campaign_null;
 	h = PlumEntryHash(prev, v, isnull);
 	MemoryContextSwitchTo(old);
-	h = CopyHash(h);
+	h = CopyHash(c, h);
 	MemoryContextReset(c->scratch);
 	return h;
 }
@@ -233,7 +237,7 @@ ExpireHash(BulkCall *c, BulkGroup *g)
 	isnull[CHAIN_AMOUNT] = isnull[CHAIN_RECIPIENT] = isnull[CHAIN_LOTS] = false;
 	h = PlumEntryHash(g->head, v, isnull);
 	MemoryContextSwitchTo(old);
-	h = CopyHash(h);
+	h = CopyHash(c, h);
 	MemoryContextReset(c->scratch);
 	return h;
 }
@@ -317,7 +321,6 @@ TryInsertWallet(PlumBulkInsert *b, TupleTableSlot *slot, List *arbiter)
 	table_tuple_complete_speculative(b->rel, slot, token, !conflict);
 	SpeculativeInsertionLockRelease(xid);
 	list_free(recheck);
-	ResetPerTupleExprContext(b->estate);
 	return !conflict;
 }
 
@@ -330,7 +333,7 @@ TryInsertWallet(PlumBulkInsert *b, TupleTableSlot *slot, List *arbiter)
  */
 static bool
 LockExisting(PlumBulkInsert *b, TupleTableSlot *slot, TupleTableSlot *existing, List *arbiter,
-			 AttrNumber *att, BulkGroup *g)
+			 AttrNumber *att, BulkGroup *g, MemoryContext keep)
 {
 	for (;;)
 	{
@@ -372,9 +375,14 @@ LockExisting(PlumBulkInsert *b, TupleTableSlot *slot, TupleTableSlot *existing, 
 		d = slot_getattr(existing, att[2], &isnull);
 		if (isnull)
 			elog(ERROR, "plum: a wallet without lots");
-		g->lots = PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
-		d = slot_getattr(existing, att[3], &isnull);
-		g->head = isnull ? NULL : DatumGetByteaPCopy(d);
+		{
+			MemoryContext old = MemoryContextSwitchTo(keep);
+
+			g->lots = PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+			d = slot_getattr(existing, att[3], &isnull);
+			g->head = isnull ? NULL : DatumGetByteaPCopy(d);
+			MemoryContextSwitchTo(old);
+		}
 		ExecClearTuple(existing);
 		return true;
 	}
@@ -482,14 +490,20 @@ LockOrCreate(BulkCall *c, const PlumCatalog *cat)
 	for (int gi = 0; gi < c->ngroups; gi++)
 	{
 		BulkGroup  *g = &c->groups[gi];
+		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
+		/* the row's wallet, index and lock work in the per-row context (the hashes go to c->keep) */
+		ResetPerTupleExprContext(b->estate);
+		old = MemoryContextSwitchTo(GetPerTupleMemoryContext(b->estate));
 		if (!g->known)
 		{
+			NumberGroup(c, g);
 			FillNewWallet(c, g, slot, att);
 			if (TryInsertWallet(b, slot, arbiter))
 			{
 				g->inserted = true;
+				MemoryContextSwitchTo(old);
 				continue;
 			}
 		}
@@ -506,9 +520,17 @@ LockOrCreate(BulkCall *c, const PlumCatalog *cat)
 		}
 		for (;;)
 		{
-			if (LockExisting(b, slot, existing, arbiter, att, g))
+			if (LockExisting(b, slot, existing, arbiter, att, g, c->keep))
 			{
+				MemoryContext held = MemoryContextSwitchTo(c->keep);
+
+				/* its expired lots are recorded first, then its grants */
 				g->held = true;
+				(void) WalletSplitExpired(DatumGetPlumWalletP(g->lots), c->now, &g->gone);
+				if (g->gone->nlots > 0)
+					g->expire_entry = LedgerId();
+				NumberGroup(c, g);
+				MemoryContextSwitchTo(held);
 				break;
 			}
 			NumberGroup(c, g);
@@ -519,6 +541,7 @@ LockOrCreate(BulkCall *c, const PlumCatalog *cat)
 				break;
 			}
 		}
+		MemoryContextSwitchTo(old);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	ExecDropSingleTupleTableSlot(existing);
@@ -545,23 +568,10 @@ UpdateHeld(BulkCall *c, const PlumCatalog *cat)
 	Datum		values[4];
 
 	for (int gi = 0; gi < c->ngroups; gi++)
-	{
-		BulkGroup  *g = &c->groups[gi];
-		PlumWallet *w;
-
-		if (!g->held)
-			continue;
-		nheld++;
-		w = DatumGetPlumWalletP(g->lots);
-		(void) WalletSplitExpired(w, c->now, &g->gone);
-		if (g->gone->nlots > 0)
-			g->expire_entry = LedgerId();
-	}
+		if (c->groups[gi].held)
+			nheld++;
 	if (nheld == 0)
 		return;
-	for (int i = 0; i < c->n; i++)
-		if (c->groups[c->group[i]].held)
-			c->entry[i] = LedgerId();
 
 	keys = palloc(sizeof(Datum) * nheld);
 	lots = palloc(sizeof(Datum) * nheld);
@@ -603,28 +613,13 @@ UpdateHeld(BulkCall *c, const PlumCatalog *cat)
 		elog(ERROR, "plum: %d wallets to update, " UINT64_FORMAT " updated", nheld, SPI_processed);
 }
 
-/* a ledger row to write: a grant (index >= 0) or a group's expire row (-1 - group) */
-typedef struct LedgerRow
-{
-	int64		entry;
-	int			index;
-} LedgerRow;
-
-static int
-LedgerRowCmp(const void *a, const void *b)
-{
-	int64		x = ((const LedgerRow *) a)->entry;
-	int64		y = ((const LedgerRow *) b)->entry;
-
-	return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-/* Write the ledger rows: every grant, and the expire rows of the held wallets, in entry-id order */
+/*
+ * Write the ledger rows: wallet by wallet in recipient order, its expire row
+ * (if any) then its grants; that is entry-id order (see the head comment)
+ */
 static void
 WriteLedger(BulkCall *c, const PlumCatalog *cat)
 {
-	LedgerRow  *rows = palloc(sizeof(LedgerRow) * ((Size) c->n + c->ngroups));
-	int			nrows = 0;
 	PlumBulkInsert *b;
 	enum
 	{
@@ -637,40 +632,43 @@ WriteLedger(BulkCall *c, const PlumCatalog *cat)
 	};
 	AttrNumber	att[J_COLUMNS];
 
-	for (int i = 0; i < c->n; i++)
-	{
-		rows[nrows].entry = c->entry[i];
-		rows[nrows++].index = i;
-	}
-	for (int gi = 0; gi < c->ngroups; gi++)
-		if (c->groups[gi].held && c->groups[gi].gone->nlots > 0)
-		{
-			rows[nrows].entry = c->groups[gi].expire_entry;
-			rows[nrows++].index = -1 - gi;
-		}
-	qsort(rows, nrows, sizeof(LedgerRow), LedgerRowCmp);
-
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	b = BulkInsertBegin(get_relname_relid("journal", get_namespace_oid(PLUM_INTERNAL_SCHEMA_NAME, false)),
 						false, false);
 	for (int k = 0; k < J_COLUMNS; k++)
 		att[k] = BulkInsertColumn(b, names[k]);
-	for (int r = 0; r < nrows; r++)
+	for (int gi = 0, k = -1; gi < c->ngroups;)
 	{
-		TupleTableSlot *slot = BulkInsertSlot(b);
-		MemoryContext old = MemoryContextSwitchTo(BulkInsertMemory(b));
-		Datum	   *v = slot->tts_values;
-		bool	   *isnull = slot->tts_isnull;
+		BulkGroup  *g = &c->groups[gi];
+		TupleTableSlot *slot;
+		MemoryContext old;
+		Datum	   *v;
+		bool	   *isnull;
+		int			i;
+
+		/* k: -1 the group's expire row (if any), then 0 .. count - 1 its grants */
+		if (k == -1 && !(g->held && g->gone->nlots > 0))
+			k = 0;
+		if (k == g->count)
+		{
+			gi++;
+			k = -1;
+			continue;
+		}
+		i = k >= 0 ? c->order[g->first + k] : -1;
+		k++;
+		slot = BulkInsertSlot(b);
+		old = MemoryContextSwitchTo(BulkInsertMemory(b));
+		v = slot->tts_values;
+		isnull = slot->tts_isnull;
 
 #define SET(col, value) (v[att[col] - 1] = (value), isnull[att[col] - 1] = false)
-		SET(J_ENTRY, Int64GetDatum(rows[r].entry));
+		SET(J_ENTRY, Int64GetDatum(i >= 0 ? c->entry[i] : g->expire_entry));
 		SET(J_COMPANY, Int64GetDatum(c->company_id));
 		SET(J_AT, TimestampTzGetDatum(c->now));
-		if (rows[r].index >= 0)
+		if (i >= 0)
 		{
-			int			i = rows[r].index;
-
 			SET(J_KIND, c->kind_give);
 			SET(J_AMOUNT, NumericGetDatum(MinorToNumeric(c->minor[i], c->scale)));
 			SET(J_ADMIN, Int64GetDatum(c->admin_id));
@@ -684,8 +682,6 @@ WriteLedger(BulkCall *c, const PlumCatalog *cat)
 		}
 		else
 		{
-			BulkGroup  *g = &c->groups[-1 - rows[r].index];
-
 			SET(J_KIND, c->kind_expire);
 			SET(J_AMOUNT, NumericGetDatum(MinorToNumeric(WalletTotal(g->gone), c->scale)));
 			SET(J_RECIPIENT, g->recipient);
@@ -710,11 +706,14 @@ TotalNumeric(BulkCall *c)
 
 	for (int i = 0; i < c->n; i++)
 	{
-		if (pg_add_s64_overflow(part, c->minor[i], &part))
+		int64		sum;
+
+		if (pg_add_s64_overflow(part, c->minor[i], &sum))
 		{
-			total = DirectFunctionCall2(numeric_add, total, NumericGetDatum(MinorToNumeric(part - c->minor[i], c->scale)));
-			part = c->minor[i];
+			total = DirectFunctionCall2(numeric_add, total, NumericGetDatum(MinorToNumeric(part, c->scale)));
+			sum = c->minor[i];
 		}
+		part = sum;
 	}
 	return DirectFunctionCall2(numeric_add, total, NumericGetDatum(MinorToNumeric(part, c->scale)));
 }
@@ -865,13 +864,10 @@ plum_give_points_bulk(PG_FUNCTION_ARGS)
 	c.hash = palloc0(sizeof(bytea *) * c.n);
 	c.kind_give = CStringGetTextDatum("give");
 	c.kind_expire = CStringGetTextDatum("expire");
+	c.keep = CurrentMemoryContext;
 	c.scratch = AllocSetContextCreate(CurrentMemoryContext, "plum give_points_bulk hash", ALLOCSET_SMALL_SIZES);
 
 	LookUpKnown(&c, cat);
-	/* the grants of the wallets to create are numbered first, in argument order */
-	for (int i = 0; i < c.n; i++)
-		if (!c.groups[c.group[i]].known)
-			c.entry[i] = LedgerId();
 	LockOrCreate(&c, cat);
 	UpdateHeld(&c, cat);
 	WriteLedger(&c, cat);
