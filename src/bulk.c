@@ -35,6 +35,7 @@
 #include "spi_plans.h"
 #include "wallet.h"
 
+#include "access/heapam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -454,20 +455,126 @@ LockCompany(BulkCall *c)
 				 errdetail("Key (company_id)=(" INT64_FORMAT ") is not present in table \"company\".", c->company_id)));
 }
 
+/* the state of LockOrCreate() */
+typedef struct WalletWriter
+{
+	BulkCall   *c;
+	PlumBulkInsert *b;
+	List	   *arbiter;		/* the primary key */
+	AttrNumber	att[4];			/* company_id, recipient, lots, chain_head */
+	TupleTableSlot *slot;		/* one row: keys to look up, a retried insert */
+	TupleTableSlot *existing;	/* a locked wallet */
+	TupleTableSlot *batch[PLUM_BULK_BATCH];	/* new wallets not written yet */
+	int			pending[PLUM_BULK_BATCH];	/* their groups */
+	int			npending;
+	MemoryContext batch_memory;
+} WalletWriter;
+
+/*
+ * Lock the wallet of group g, which exists or was created by another
+ * transaction meanwhile (then g's row was withdrawn), or create it if there
+ * is none by now (one row, as ON CONFLICT would).
+ */
+static void
+LockOrCreateOne(WalletWriter *w, BulkGroup *g)
+{
+	BulkCall   *c = w->c;
+	TupleTableSlot *slot = w->slot;
+	MemoryContext old;
+
+	ResetPerTupleExprContext(w->b->estate);
+	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(w->b->estate));
+	/* the key columns are what the conflict check reads */
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	slot->tts_values[w->att[0] - 1] = Int64GetDatum(c->company_id);
+	slot->tts_isnull[w->att[0] - 1] = false;
+	slot->tts_values[w->att[1] - 1] = g->recipient;
+	slot->tts_isnull[w->att[1] - 1] = false;
+	ExecStoreVirtualTuple(slot);
+	for (;;)
+	{
+		if (LockExisting(w->b, slot, w->existing, w->arbiter, w->att, g, c->keep))
+		{
+			MemoryContext held = MemoryContextSwitchTo(c->keep);
+
+			/* its expired lots are recorded first, then its grants */
+			g->held = true;
+			(void) WalletSplitExpired(DatumGetPlumWalletP(g->lots), c->now, &g->gone);
+			if (g->gone->nlots > 0)
+				g->expire_entry = LedgerId();
+			NumberGroup(c, g);
+			MemoryContextSwitchTo(held);
+			break;
+		}
+		NumberGroup(c, g);
+		FillNewWallet(c, g, slot, w->att);
+		if (TryInsertWallet(w->b, slot, w->arbiter))
+		{
+			g->inserted = true;
+			break;
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Write the queued new wallets: their heap rows in one table_multi_insert(),
+ * then each one's index entries in recipient order.  The primary key is
+ * checked without waiting (UNIQUE_CHECK_PARTIAL, as the arbiter of ON
+ * CONFLICT is): a wallet that another transaction created meanwhile makes
+ * this call withdraw its row (deleted before anything else is done, so the
+ * only rows others can meet are in recipient order, and a waiter on it finds
+ * it gone) and lock that wallet instead (LockOrCreateOne), before the next
+ * row's entries.  Rows queued after it have no index entry yet: nobody can
+ * find them or wait for them.  So the canonical order holds as with one
+ * INSERT ... ORDER BY ... ON CONFLICT, without a speculative insertion per row.
+ */
+static void
+FlushNewWallets(WalletWriter *w)
+{
+	PlumBulkInsert *b = w->b;
+
+	if (w->npending == 0)
+		return;
+	table_multi_insert(b->rel, w->batch, w->npending, b->cid, 0, NULL);
+	for (int k = 0; k < w->npending; k++)
+	{
+		BulkGroup  *g = &w->c->groups[w->pending[k]];
+		bool		conflict = false;
+		List	   *recheck;
+
+		recheck = ExecInsertIndexTuples(b->rri, w->batch[k], b->estate, false, true, &conflict, w->arbiter);
+		list_free(recheck);
+		ResetPerTupleExprContext(b->estate);
+		if (!conflict)
+		{
+			g->inserted = true;
+			continue;
+		}
+		/* our row must be visible to our delete: a new command */
+		CommandCounterIncrement();
+		simple_heap_delete(b->rel, &w->batch[k]->tts_tid);
+		CommandCounterIncrement();
+		b->cid = b->estate->es_output_cid = GetCurrentCommandId(true);
+		LockOrCreateOne(w, g);
+	}
+	for (int k = 0; k < w->npending; k++)
+		ExecClearTuple(w->batch[k]);
+	w->npending = 0;
+	MemoryContextReset(w->batch_memory);
+}
+
 /*
  * Lock or create every wallet, in recipient order.  A group predicted new
- * is inserted (its ids drawn and chain built already); one that exists, or
- * that another transaction created meanwhile, is locked and marked held.
- * One known but gone by now is created with ids drawn then.
+ * is numbered, built and queued, and written by FlushNewWallets() with the
+ * other new wallets before it; one that exists is locked (after the queued
+ * ones are written, to keep the order) and marked held.
  */
 static void
 LockOrCreate(BulkCall *c, const PlumCatalog *cat)
 {
-	PlumBulkInsert *b;
-	TupleTableSlot *slot;
-	TupleTableSlot *existing;
-	List	   *arbiter;
-	AttrNumber	att[4];
+	WalletWriter w;
 
 	/*
 	 * The foreign key account.company_id -> company is checked here once for
@@ -478,74 +585,53 @@ LockOrCreate(BulkCall *c, const PlumCatalog *cat)
 	LockCompany(c);
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	b = BulkInsertBegin(cat->account_rel, true, true);
-	att[0] = BulkInsertColumn(b, "company_id");
-	att[1] = BulkInsertColumn(b, "recipient");
-	att[2] = BulkInsertColumn(b, "lots");
-	att[3] = BulkInsertColumn(b, "chain_head");
-	arbiter = list_make1_oid(RelationGetPrimaryKeyIndex(b->rel));
-	slot = table_slot_create(b->rel, NULL);
-	existing = table_slot_create(b->rel, NULL);
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	w.b = BulkInsertBegin(cat->account_rel, true, true);
+	w.att[0] = BulkInsertColumn(w.b, "company_id");
+	w.att[1] = BulkInsertColumn(w.b, "recipient");
+	w.att[2] = BulkInsertColumn(w.b, "lots");
+	w.att[3] = BulkInsertColumn(w.b, "chain_head");
+	w.arbiter = list_make1_oid(RelationGetPrimaryKeyIndex(w.b->rel));
+	w.slot = table_slot_create(w.b->rel, NULL);
+	w.existing = table_slot_create(w.b->rel, NULL);
+	w.batch_memory = AllocSetContextCreate(CurrentMemoryContext, "plum give_points_bulk wallets",
+										   ALLOCSET_DEFAULT_SIZES);
 
 	for (int gi = 0; gi < c->ngroups; gi++)
 	{
 		BulkGroup  *g = &c->groups[gi];
-		MemoryContext old;
 
 		CHECK_FOR_INTERRUPTS();
-		/* the row's wallet, index and lock work in the per-row context (the hashes go to c->keep) */
-		ResetPerTupleExprContext(b->estate);
-		old = MemoryContextSwitchTo(GetPerTupleMemoryContext(b->estate));
 		if (!g->known)
 		{
-			NumberGroup(c, g);
-			FillNewWallet(c, g, slot, att);
-			if (TryInsertWallet(b, slot, arbiter))
-			{
-				g->inserted = true;
-				MemoryContextSwitchTo(old);
-				continue;
-			}
-		}
-		else
-		{
-			/* the key columns are what the conflict check reads */
-			ExecClearTuple(slot);
-			memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
-			slot->tts_values[att[0] - 1] = Int64GetDatum(c->company_id);
-			slot->tts_isnull[att[0] - 1] = false;
-			slot->tts_values[att[1] - 1] = g->recipient;
-			slot->tts_isnull[att[1] - 1] = false;
-			ExecStoreVirtualTuple(slot);
-		}
-		for (;;)
-		{
-			if (LockExisting(b, slot, existing, arbiter, att, g, c->keep))
-			{
-				MemoryContext held = MemoryContextSwitchTo(c->keep);
+			MemoryContext old;
+			TupleTableSlot *slot;
 
-				/* its expired lots are recorded first, then its grants */
-				g->held = true;
-				(void) WalletSplitExpired(DatumGetPlumWalletP(g->lots), c->now, &g->gone);
-				if (g->gone->nlots > 0)
-					g->expire_entry = LedgerId();
-				NumberGroup(c, g);
-				MemoryContextSwitchTo(held);
-				break;
-			}
+			/* the slots live as long as the writer; the rows' values in batch_memory */
+			if (w.batch[w.npending] == NULL)
+				w.batch[w.npending] = table_slot_create(w.b->rel, NULL);
+			slot = w.batch[w.npending];
+			old = MemoryContextSwitchTo(w.batch_memory);
 			NumberGroup(c, g);
-			FillNewWallet(c, g, slot, att);
-			if (TryInsertWallet(b, slot, arbiter))
-			{
-				g->inserted = true;
-				break;
-			}
+			FillNewWallet(c, g, slot, w.att);
+			BulkInsertPrepareRow(w.b, slot);
+			MemoryContextSwitchTo(old);
+			w.pending[w.npending++] = gi;
+			if (w.npending == PLUM_BULK_BATCH)
+				FlushNewWallets(&w);
+			continue;
 		}
-		MemoryContextSwitchTo(old);
+		FlushNewWallets(&w);
+		LockOrCreateOne(&w, g);
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	ExecDropSingleTupleTableSlot(existing);
-	BulkInsertEnd(b);
+	FlushNewWallets(&w);
+	for (int k = 0; k < PLUM_BULK_BATCH && w.batch[k] != NULL; k++)
+		ExecDropSingleTupleTableSlot(w.batch[k]);
+	ExecDropSingleTupleTableSlot(w.slot);
+	ExecDropSingleTupleTableSlot(w.existing);
+	MemoryContextDelete(w.batch_memory);
+	BulkInsertEnd(w.b);
 	PopActiveSnapshot();
 }
 
