@@ -18,8 +18,8 @@
  * grants; a wallet created concurrently (first-grant race) is locked and
  * gets its grants chained on its head.
  *
- * Entry ids: wallet by wallet in recipient order, each wallet's rows
- * consecutive (an existing wallet's expire row first, then its grants in
+ * Entry ids: drawn wallet by wallet in recipient order, each wallet's rows
+ * in a row (an existing wallet's expire row first, then its grants in
  * argument order), so that the ledger rows are written in entry-id order AND
  * recipient order: the journal's primary key and its recipient index are
  * both appended to, instead of one of them taking a million random inserts
