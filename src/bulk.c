@@ -596,7 +596,7 @@ LockOrCreate(BulkCall *c, const PlumCatalog *cat)
 	w.slot = table_slot_create(w.b->rel, NULL);
 	w.existing = table_slot_create(w.b->rel, NULL);
 	w.batch_memory = AllocSetContextCreate(CurrentMemoryContext, "plum give_points_bulk wallets",
-										   ALLOCSET_DEFAULT_SIZES);
+										   PLUM_ALLOCSET_DEFAULT_SIZES);
 
 	for (int gi = 0; gi < c->ngroups; gi++)
 	{
@@ -951,7 +951,7 @@ plum_give_points_bulk(PG_FUNCTION_ARGS)
 	c.kind_give = CStringGetTextDatum("give");
 	c.kind_expire = CStringGetTextDatum("expire");
 	c.keep = CurrentMemoryContext;
-	c.scratch = AllocSetContextCreate(CurrentMemoryContext, "plum give_points_bulk hash", ALLOCSET_SMALL_SIZES);
+	c.scratch = AllocSetContextCreate(CurrentMemoryContext, "plum give_points_bulk hash", PLUM_ALLOCSET_SMALL_SIZES);
 
 	LookUpKnown(&c, cat);
 	LockOrCreate(&c, cat);

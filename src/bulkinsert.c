@@ -76,7 +76,7 @@ BulkInsertBegin(Oid relid, bool speculative, bool allow_fk_checks)
 	ExecOpenIndices(b->rri, speculative);
 
 	b->batch = AllocSetContextCreate(CurrentMemoryContext, "plum bulk insert batch",
-									 ALLOCSET_DEFAULT_SIZES);
+									 PLUM_ALLOCSET_DEFAULT_SIZES);
 	return b;
 }
 

@@ -29,6 +29,10 @@
 #include "executor/executor.h"
 #include "utils/rel.h"
 
+/* ALLOCSET_DEFAULT_SIZES and ALLOCSET_SMALL_SIZES, spelled as Size (their int products trip clang-tidy) */
+#define PLUM_ALLOCSET_DEFAULT_SIZES	0, (Size) 8192, (Size) 8388608
+#define PLUM_ALLOCSET_SMALL_SIZES	0, (Size) 1024, (Size) 8192
+
 /* rows written per table_multi_insert() */
 #define PLUM_BULK_BATCH 1000
 
