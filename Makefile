@@ -4,7 +4,8 @@ EXTVERSION   = 0.2.0
 MODULE_big   = plum
 OBJS         = src/plum.o src/guc.o src/spi_plans.o src/money.o src/recipient.o src/code.o src/chain.o \
                src/lots.o src/wallet.o src/wallet_sql.o src/points.o src/codes.o src/checkout.o src/links.o src/qr.o src/compat.o \
-               src/identity.o src/errors.o src/shard.o src/checks.o src/expire.o
+               src/identity.o src/errors.o src/shard.o src/checks.o src/expire.o \
+               src/bulkinsert.o src/bulk.o
 
 # The install script is assembled from one file per area, in name order; the upgrade script
 # from 0.1.0 is sql/upgrade/0.1.0--0.2.0.sql (state dropped and moved), then every block of state
@@ -57,7 +58,8 @@ prove:
 
 # header dependencies: every object includes plum.h; the others as their #include lines say
 $(OBJS): src/plum.h
-src/money.o src/lots.o src/wallet.o src/wallet_sql.o src/points.o src/codes.o: src/money.h
+src/money.o src/lots.o src/wallet.o src/wallet_sql.o src/points.o src/codes.o src/bulk.o: src/money.h
+src/bulk.o src/bulkinsert.o: src/bulkinsert.h
 src/lots.o src/wallet.o src/wallet_sql.o src/points.o: src/wallet.h
 src/recipient.o src/points.o: src/recipient.h
 src/chain.o: src/chain.h src/code.h src/recipient.h src/wallet.h

@@ -122,137 +122,20 @@ $$;
 COMMENT ON FUNCTION plum.give_points(bigint, plum.recipient, numeric, text, text, bigint) IS
 	'Give points from the admin''s pool to a recipient: a new lot that expires after the company''s points validity. Returns the lot id. Idempotent with a key. campaign_id (since 0.2.0): a points campaign of the admin''s company the grant counts for in plum.campaign_stats (unknown: PU005; another company''s, a codes or links campaign: PU009; expired: PU002).';
 
+-- In C (src/bulk.c): the arguments checked once (in this order: admin, arrays, a NULL recipient,
+-- an invalid amount, the largest grant, the campaign, then the pool), the wallets locked or created
+-- in recipient order (the one canonical order, so two bulk grants with overlapping recipients never
+-- deadlock; a wallet created meanwhile by another call is locked and chained on its head), the
+-- existing wallets' expired lots recorded before their grants, one ledger row per grant, chained per
+-- wallet in entry-id order, one lot per recipient per call (grants of one call share their expiry, so
+-- they merge). New wallets and the ledger rows are written without the executor (src/bulkinsert.c);
+-- the foreign key of the new wallets is checked once, by locking the company row as its check would.
 CREATE FUNCTION plum.give_points_bulk(admin_id bigint, recipients plum.recipient[], amounts numeric[], note text DEFAULT NULL,
 		campaign_id bigint DEFAULT NULL)
 	RETURNS integer
-	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	LANGUAGE C VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, plum, pg_temp
-	AS $$
-DECLARE
-	v_company bigint;
-	v_scale smallint;
-	v_validity interval;
-	v_max numeric;
-	v_now timestamptz := plum.now();
-	v_expiry timestamptz;
-	v_n integer;
-	v_bad bigint;
-	v_total numeric;
-	v_pool numeric;
-	v_held plum.recipient[];
-BEGIN
-	PERFORM plum_internal.not_null(admin_id, 'admin_id');
-	PERFORM plum_internal.not_null(recipients, 'recipients');
-	PERFORM plum_internal.not_null(amounts, 'amounts');
-	SELECT c.company_id, c.scale, c.points_validity, c.max_grant INTO v_company, v_scale, v_validity, v_max
-		FROM plum_internal.admin_company(give_points_bulk.admin_id) c;
-	IF array_ndims(recipients) > 1 OR array_ndims(amounts) > 1 THEN
-		PERFORM plum_internal.raise('22023', 'recipients and amounts must be one-dimensional arrays');
-	END IF;
-	v_n := cardinality(recipients);
-	IF v_n <> cardinality(amounts) THEN
-		PERFORM plum_internal.raise('22023', 'recipients and amounts differ in length',
-			format('There are %s recipients and %s amounts.', v_n, cardinality(amounts)));
-	END IF;
-	IF v_n = 0 THEN
-		RETURN 0;
-	END IF;
-	SELECT min(i) INTO v_bad FROM unnest(recipients) WITH ORDINALITY AS u(r, i) WHERE r IS NULL;
-	IF v_bad IS NOT NULL THEN
-		PERFORM plum_internal.raise('22004', format('recipient #%s must not be null', v_bad));
-	END IF;
-	-- the first amount that is not a valid grant: let valid_amount() say why
-	SELECT min(i) INTO v_bad FROM unnest(amounts) WITH ORDINALITY AS u(a, i)
-		WHERE a IS NULL OR NOT (a > 0 AND a < 10::numeric ^ (18 - v_scale) AND a = round(a, v_scale));
-	IF v_bad IS NOT NULL THEN
-		PERFORM plum_internal.valid_amount(amounts[v_bad], v_scale, format('amount #%s', v_bad));
-	END IF;
-	SELECT min(i) INTO v_bad FROM unnest(amounts) WITH ORDINALITY AS u(a, i) WHERE a > v_max;
-	IF v_bad IS NOT NULL THEN
-		PERFORM plum_internal.check_grant(v_company, v_scale, v_max, amounts[v_bad], v_bad);
-	END IF;
-	IF give_points_bulk.campaign_id IS NOT NULL THEN
-		PERFORM plum_internal.check_campaign(give_points_bulk.admin_id, give_points_bulk.campaign_id, 'points');
-	END IF;
-	SELECT sum(a) INTO v_total FROM unnest(amounts) AS a;
-	v_pool := plum_internal.debit_pool(give_points_bulk.admin_id, v_total, v_scale, format(' in %s grants', v_n));
-	v_expiry := plum_internal.expiry_of(v_now, v_validity);
-
-	-- lock or create every wallet of these recipients in one pass, in recipient order: the one
-	-- canonical order, so two bulk grants with overlapping recipients never deadlock. A wallet that
-	-- does not exist is created with its grants, chained from the start; one that exists, or that a
-	-- concurrent call creates meanwhile, is only locked (DO UPDATE ... WHERE false locks the row and
-	-- writes nothing) and gets its grants below, chained from its head once it is ours.
-	-- One ledger entry per grant; one lot per recipient (grants of one call share their expiry, so they merge).
-	WITH g AS MATERIALIZED (
-		SELECT u.r, round(u.a, v_scale) AS a, u.i FROM unnest(recipients, amounts) WITH ORDINALITY AS u(r, a, i)),
-	known AS MATERIALIZED (
-		SELECT a.recipient FROM plum_internal.account a
-		WHERE a.company_id = v_company AND a.recipient IN (SELECT g.r FROM g)),
-	fresh AS MATERIALIZED (
-		SELECT x.*, nextval('plum_internal.journal_entry_id_seq') AS e
-		FROM (SELECT g.* FROM g WHERE NOT EXISTS (SELECT FROM known k WHERE k.recipient = g.r) ORDER BY g.i) AS x),
-	h AS MATERIALIZED (
-		SELECT f.*, plum_internal.entry_chain(NULL, f.e, v_company, v_now, 'give', f.a, give_points_bulk.admin_id, f.r, f.e,
-				NULL, NULL, note, NULL, NULL, give_points_bulk.campaign_id, NULL, NULL, NULL, NULL) OVER (PARTITION BY f.r ORDER BY f.e) AS hash
-		FROM fresh f),
-	per AS (
-		SELECT h.r, min(h.e) AS e, sum(h.a) AS a, (array_agg(h.hash ORDER BY h.e DESC))[1] AS head FROM h GROUP BY h.r
-		UNION ALL
-		SELECT k.recipient, NULL, NULL, NULL FROM known k),
-	made AS (
-		INSERT INTO plum_internal.account AS acc (company_id, recipient, lots, chain_head)
-		SELECT v_company, per.r, CASE WHEN per.e IS NULL THEN plum_internal.wallet_empty(v_scale)
-				ELSE plum_internal.wallet_add(plum_internal.wallet_empty(v_scale), per.e, v_now, v_expiry, per.a, v_now) END,
-			per.head
-		FROM per ORDER BY per.r
-		ON CONFLICT ON CONSTRAINT account_pkey DO UPDATE SET lots = acc.lots WHERE false
-		RETURNING acc.recipient),
-	j AS (
-		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, hash, campaign_id)
-		SELECT h.e, v_company, v_now, 'give', h.a, give_points_bulk.admin_id, h.r, h.e, note, h.hash, give_points_bulk.campaign_id
-		FROM h JOIN made ON made.recipient = h.r)
-	SELECT array_agg(per.r) INTO v_held FROM per WHERE NOT EXISTS (SELECT FROM made WHERE made.recipient = per.r);
-	IF v_held IS NULL THEN
-		RETURN v_n;
-	END IF;
-
-	-- the wallets that existed (all locked now): record the expiry of the lots they hold past their expiry
-	WITH due AS (
-		SELECT x.*, nextval('plum_internal.journal_entry_id_seq') AS e
-		FROM (SELECT a.recipient, a.lots, plum_internal.wallet_expired(a.lots, v_now) AS gone
-			FROM plum_internal.account a JOIN unnest(v_held) AS t(r) ON a.recipient = t.r
-			WHERE a.company_id = v_company AND a.next_expiry <= v_now) AS x),
-	upd AS (
-		UPDATE plum_internal.account a SET lots = plum_internal.wallet_live(due.lots, v_now),
-			chain_head = plum_internal.entry_hash(a.chain_head, due.e, v_company, v_now, 'expire', plum_internal.wallet_total(due.gone),
-				NULL, a.recipient, NULL, NULL, NULL, NULL, NULL, due.gone, NULL, NULL, NULL, NULL, NULL)
-		FROM due
-		WHERE a.company_id = v_company AND a.recipient = due.recipient
-		RETURNING due.e, a.recipient, due.gone, a.chain_head)
-	INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, recipient, lots, hash)
-		SELECT upd.e, v_company, v_now, 'expire', plum_internal.wallet_total(upd.gone), upd.recipient, upd.gone, upd.chain_head FROM upd;
-
-	-- then their grants, chained from their heads
-	WITH g AS MATERIALIZED (
-		SELECT x.r, x.a, nextval('plum_internal.journal_entry_id_seq') AS e
-		FROM (SELECT u.r, round(u.a, v_scale) AS a FROM unnest(recipients, amounts) WITH ORDINALITY AS u(r, a, i)
-			JOIN unnest(v_held) AS t(r) ON t.r = u.r ORDER BY u.i) AS x),
-	h AS MATERIALIZED (
-		SELECT g.*, plum_internal.entry_chain(acc.chain_head, g.e, v_company, v_now, 'give', g.a, give_points_bulk.admin_id, g.r, g.e,
-				NULL, NULL, note, NULL, NULL, give_points_bulk.campaign_id, NULL, NULL, NULL, NULL) OVER (PARTITION BY g.r ORDER BY g.e) AS hash
-		FROM g JOIN plum_internal.account acc ON acc.company_id = v_company AND acc.recipient = g.r),
-	j AS (
-		INSERT INTO plum_internal.journal (entry_id, company_id, at, kind, amount, admin_id, recipient, lot_id, note, hash, campaign_id)
-		SELECT h.e, v_company, v_now, 'give', h.a, give_points_bulk.admin_id, h.r, h.e, note, h.hash, give_points_bulk.campaign_id FROM h),
-	per AS (SELECT h.r, min(h.e) AS e, sum(h.a) AS a, (array_agg(h.hash ORDER BY h.e DESC))[1] AS head FROM h GROUP BY h.r)
-	UPDATE plum_internal.account acc
-		SET lots = plum_internal.wallet_add(plum_internal.wallet_live(acc.lots, v_now), per.e, v_now, v_expiry, per.a, v_now),
-			chain_head = per.head
-		FROM per WHERE acc.company_id = v_company AND acc.recipient = per.r;
-	RETURN v_n;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'plum_give_points_bulk';
 COMMENT ON FUNCTION plum.give_points_bulk(bigint, plum.recipient[], numeric[], text, bigint) IS
 	'Give many grants at once from the admin''s pool (recipients[i] gets amounts[i]); all or nothing. Returns the number of grants made. campaign_id (since 0.2.0): a points campaign of the admin''s company every grant counts for (as in plum.give_points()).';
 

@@ -566,20 +566,24 @@ BEGIN
 	v_expiry := plum_internal.expiry_of(v_now, v_company.points_validity);
 
 	-- (unnest, not subscripts: a subscript of a variable-width array walks it from the start)
+	-- a grant's ledger row: give_points_bulk numbers each recipient's grants in argument order, so the
+	-- k-th delivery to a recipient has the k-th of its give rows (by entry id) after v_floor
 	WITH src AS MATERIALIZED (
-		SELECT u.i, nextval('plum_internal.delivery_delivery_id_seq') AS id, u.dest, u.amount, u.recipient, u.code, u.token,
-			vars || coalesce(u.ve, '{}') AS v
-		FROM unnest(v_dest, points, recipients, codes, links, vars_each)
-			WITH ORDINALITY AS u(dest, amount, recipient, code, token, ve, i)),
+		SELECT x.*, row_number() OVER (PARTITION BY x.recipient ORDER BY x.i) AS k
+		FROM (SELECT u.i, nextval('plum_internal.delivery_delivery_id_seq') AS id, u.dest, u.amount, u.recipient, u.code, u.token,
+				vars || coalesce(u.ve, '{}') AS v
+			FROM unnest(v_dest, points, recipients, codes, links, vars_each)
+				WITH ORDINALITY AS u(dest, amount, recipient, code, token, ve, i) ORDER BY u.i) AS x),
 	lots AS (
-		SELECT j.entry_id, row_number() OVER (ORDER BY j.entry_id) AS i FROM plum_internal.journal j
+		SELECT j.entry_id, j.recipient, row_number() OVER (PARTITION BY j.recipient ORDER BY j.entry_id) AS k
+		FROM plum_internal.journal j
 		WHERE v_floor IS NOT NULL AND j.entry_id > v_floor AND j.kind = 'give' AND j.admin_id = distribute_bulk.admin_id),
 	info AS (
 		SELECT src.*, lots.entry_id AS lot_id,
 			CASE v_reward WHEN 'points' THEN src.amount WHEN 'codes' THEN ic.denomination ELSE l.value END AS val,
 			CASE v_reward WHEN 'points' THEN v_expiry WHEN 'codes' THEN ic.expires_at ELSE k.expires_at END AS exp,
 			CASE v_reward WHEN 'codes' THEN src.code::text WHEN 'link' THEN coalesce(src.v ->> 'link_base', '') || src.token END AS qr
-		FROM src LEFT JOIN lots USING (i)
+		FROM src LEFT JOIN lots ON lots.recipient OPERATOR(pg_catalog.=) src.recipient AND lots.k = src.k
 			LEFT JOIN plum_internal.issued_code ic ON ic.code = src.code
 			LEFT JOIN plum_internal.link l ON l.token = src.token LEFT JOIN plum_internal.campaign k ON k.campaign_id = l.campaign_id),
 	ins AS (

@@ -460,8 +460,8 @@ plum_recipient_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-/* Compare two recipients byte-wise: memcmp, then length */
-static int
+/* Compare two recipients byte-wise: memcmp, then length (recipient.h) */
+int
 RecipientCmp(PlumRecipient *a, PlumRecipient *b)
 {
 	int			alen = VARSIZE_ANY_EXHDR(a);

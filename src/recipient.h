@@ -15,4 +15,7 @@ typedef struct varlena PlumRecipient;
 /* a palloc'd NUL-terminated copy of the normalised recipient */
 extern char *RecipientToCString(PlumRecipient *r);
 
+/* the order of plum.recipient (the btree order): bytes, then length */
+extern int	RecipientCmp(PlumRecipient *a, PlumRecipient *b);
+
 #endif							/* PLUM_RECIPIENT_H */
