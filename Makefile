@@ -59,7 +59,7 @@ prove:
 # header dependencies: every object includes plum.h; the others as their #include lines say
 $(OBJS): src/plum.h
 src/money.o src/lots.o src/wallet.o src/wallet_sql.o src/points.o src/codes.o src/bulk.o: src/money.h
-src/bulk.o src/bulkinsert.o: src/bulkinsert.h
+src/bulk.o src/bulkinsert.o src/expire.o: src/bulkinsert.h
 src/lots.o src/wallet.o src/wallet_sql.o src/points.o: src/wallet.h
 src/recipient.o src/points.o: src/recipient.h
 src/chain.o: src/chain.h src/code.h src/recipient.h src/wallet.h

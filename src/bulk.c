@@ -720,8 +720,7 @@ WriteLedger(BulkCall *c, const PlumCatalog *cat)
 
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	b = BulkInsertBegin(get_relname_relid("journal", get_namespace_oid(PLUM_INTERNAL_SCHEMA_NAME, false)),
-						false, false);
+	b = BulkInsertBegin(PlumInternalRel("journal"), false, false);
 	for (int k = 0; k < J_COLUMNS; k++)
 		att[k] = BulkInsertColumn(b, names[k]);
 	for (int gi = 0, k = -1; gi < c->ngroups;)

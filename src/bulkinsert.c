@@ -86,8 +86,14 @@ BulkInsertSlot(PlumBulkInsert *b)
 	TupleTableSlot *slot;
 
 	if (b->slots[b->nslots] == NULL)
+	{
+		/* the slots live as long as the executor state, whatever the caller's context */
+		MemoryContext old = MemoryContextSwitchTo(b->estate->es_query_cxt);
+
 		b->slots[b->nslots] = ExecInitExtraTupleSlot(b->estate, RelationGetDescr(b->rel),
 													  table_slot_callbacks(b->rel));
+		MemoryContextSwitchTo(old);
+	}
 	slot = b->slots[b->nslots];
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);

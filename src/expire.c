@@ -19,19 +19,19 @@
  *     (chain.c), and writes the wallet row with its new lots, next_expiry
  *     (the generated column's expression, computed by the same C function)
  *     and chain head;
- *   - appends the ledger rows in batches (table_multi_insert, as COPY does),
- *     with their index entries.
+ *   - appends the ledger rows in batches (bulkinsert.c: table_multi_insert,
+ *     as COPY does, with their constraints and index entries).
  *
  * The rows written are exactly those the SQL statement wrote: one 'expire'
  * row per wallet with lots expired, lots = the expired lots, amount = their
  * total, the wallet's chain head = that row's hash.  A wallet with nothing
  * expired is never written, so a second sweep at the same instant finds
- * nothing (idempotent).  Neither table has a trigger or a constraint that a
- * write of these columns could fail (the journal's CHECKs hold by
- * construction: kind 'expire', amount >= 0; account's foreign key is not
- * touched by an update that keeps company_id).
+ * nothing (idempotent).  The wallet's update checks no constraint: account has
+ * no CHECK, and its foreign key is not touched by an update that keeps
+ * company_id; the ledger rows' constraints are checked as they are queued.
  */
 #include "plum.h"
+#include "bulkinsert.h"
 #include "chain.h"
 #include "identity.h"
 #include "money.h"
@@ -60,12 +60,6 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
-
-/* ledger rows appended per table_multi_insert() */
-#define SWEEP_BATCH 1000
-
-/* ALLOCSET_DEFAULT_SIZES, spelled as Size (the macro multiplies ints: clang-tidy refuses it) */
-#define SWEEP_CXT_SIZES		((Size) 0), ((Size) 8192), ((Size) 8388608)
 
 /* the journal's columns the sweep fills */
 enum
@@ -107,18 +101,13 @@ typedef struct Sweep
 	CommandId	cid;
 	EState	   *estate;
 	Relation	account;
-	Relation	journal;
 	ResultRelInfo *account_info;
-	ResultRelInfo *journal_info;
+	PlumBulkInsert *journal;	/* the ledger rows, appended in batches */
 	AttrNumber	acol[A_COLUMNS];	/* account's column numbers */
 	AttrNumber	jcol[J_COLUMNS];	/* journal's */
 	TupleTableSlot *locked;		/* the wallet row locked */
 	TupleTableSlot *wallet;		/* its new version */
-	TupleTableSlot *rows[SWEEP_BATCH];	/* ledger rows not yet written */
-	int			nrows;
-	BulkInsertState bistate;
 	MemoryContext row_cxt;		/* reset after each wallet */
-	MemoryContext batch_cxt;	/* reset after each batch of ledger rows */
 	Datum		kind;			/* 'expire' */
 	Numeric		total;			/* what expired, over every company (NULL: nothing) */
 } Sweep;
@@ -159,17 +148,6 @@ SweepColumns(Relation rel, const char *const *names, int n, AttrNumber *attnums,
 	}
 }
 
-/* A relation of schema plum_internal by name, or an internal error */
-static Oid
-InternalRel(const char *name)
-{
-	Oid			rel = get_relname_relid(name, get_namespace_oid(PLUM_INTERNAL_SCHEMA_NAME, false));
-
-	if (!OidIsValid(rel))
-		elog(ERROR, "plum: relation %s%s not found", PLUM_INTERNAL, name);
-	return rel;
-}
-
 /* A result relation of the sweep's executor state, with its indexes open */
 static ResultRelInfo *
 SweepTarget(Relation rel, Index rti)
@@ -179,28 +157,6 @@ SweepTarget(Relation rel, Index rti)
 	InitResultRelInfo(info, rel, rti, NULL, 0);
 	ExecOpenIndices(info, false);
 	return info;
-}
-
-/* Write the pending ledger rows and their index entries */
-static void
-FlushRows(Sweep *s)
-{
-	MemoryContext old;
-
-	if (s->nrows == 0)
-		return;
-	old = MemoryContextSwitchTo(s->batch_cxt);
-	table_multi_insert(s->journal, s->rows, s->nrows, s->cid, 0, s->bistate);
-	for (int i = 0; i < s->nrows; i++)
-	{
-		if (s->journal_info->ri_NumIndices > 0)
-			ExecInsertIndexTuples(s->journal_info, s->rows[i], s->estate, false, false, NULL, NIL);
-		ExecClearTuple(s->rows[i]);
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(s->batch_cxt);
-	ResetPerTupleExprContext(s->estate);
-	s->nrows = 0;
 }
 
 /*
@@ -329,24 +285,11 @@ SweepWallet(Sweep *s)
 	if (update_indexes && s->account_info->ri_NumIndices > 0)
 		ExecInsertIndexTuples(s->account_info, new, s->estate, false, false, NULL, NIL);
 
-	/* the ledger row */
+	/* the ledger row, its values in the batch's memory until it is written */
 	{
-		TupleTableSlot *row;
-		MemoryContext oldcxt;
+		TupleTableSlot *row = BulkInsertSlot(s->journal);
+		MemoryContext oldcxt = MemoryContextSwitchTo(BulkInsertMemory(s->journal));
 
-		/* the batch's slots live as long as the sweep (its first batch creates them) */
-		if (s->rows[s->nrows] == NULL)
-		{
-			oldcxt = MemoryContextSwitchTo(s->estate->es_query_cxt);
-			s->rows[s->nrows] = table_slot_create(s->journal, NULL);
-			MemoryContextSwitchTo(oldcxt);
-		}
-		row = s->rows[s->nrows];
-		oldcxt = MemoryContextSwitchTo(s->batch_cxt);
-
-		ExecClearTuple(row);
-		for (int a = 0; a < row->tts_tupleDescriptor->natts; a++)
-			row->tts_isnull[a] = true;
 #define J(col, value) \
 		(row->tts_values[s->jcol[col] - 1] = (value), row->tts_isnull[s->jcol[col] - 1] = false)
 		J(J_ENTRY_ID, Int64GetDatum(entry));
@@ -358,10 +301,8 @@ SweepWallet(Sweep *s)
 		J(J_LOTS, PlumWalletGetDatum(gone));
 		J(J_HASH, datumCopy(PointerGetDatum(hash), false, -1));
 #undef J
-		ExecStoreVirtualTuple(row);
 		MemoryContextSwitchTo(oldcxt);
-		if (++s->nrows == SWEEP_BATCH)
-			FlushRows(s);
+		BulkInsertAdd(s->journal);
 	}
 
 	/* the total, in the caller's memory context */
@@ -410,21 +351,18 @@ plum_expire_points(PG_FUNCTION_ARGS)
 
 	s.estate = CreateExecutorState();
 	MemoryContextSwitchTo(s.estate->es_query_cxt);
-	s.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "plum sweep wallet", SWEEP_CXT_SIZES);
-	s.batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "plum sweep ledger rows", SWEEP_CXT_SIZES);
+	s.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "plum sweep wallet", PLUM_ALLOCSET_DEFAULT_SIZES);
 
 	s.account = table_open(cat->account_rel, RowExclusiveLock);
-	s.journal = table_open(InternalRel("journal"), RowExclusiveLock);
 	SweepColumns(s.account, account_columns, A_COLUMNS, s.acol, "next_expiry", false);
-	SweepColumns(s.journal, journal_columns, J_COLUMNS, s.jcol, NULL, true);
 	s.account_info = SweepTarget(s.account, 1);
-	s.journal_info = SweepTarget(s.journal, 2);
+	s.journal = BulkInsertBegin(PlumInternalRel("journal"), false, false);
+	SweepColumns(s.journal->rel, journal_columns, J_COLUMNS, s.jcol, NULL, true);
 	s.locked = table_slot_create(s.account, NULL);
 	s.wallet = MakeSingleTupleTableSlot(RelationGetDescr(s.account), &TTSOpsVirtual);
-	s.bistate = GetBulkInsertState();
 
 	/* the wallets due: next_expiry <= at, in the index's order */
-	index = index_open(InternalRel("account_next_expiry"), AccessShareLock);
+	index = index_open(PlumInternalRel("account_next_expiry"), AccessShareLock);
 	if (index->rd_index->indnatts < 1 || index->rd_index->indkey.values[0] != s.acol[A_NEXT_EXPIRY])
 		elog(ERROR, "plum: index account_next_expiry is not on next_expiry");
 	ScanKeyInit(&key, 1, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(s.at));
@@ -450,7 +388,7 @@ plum_expire_points(PG_FUNCTION_ARGS)
 		MemoryContextReset(s.row_cxt);
 		ResetPerTupleExprContext(s.estate);
 	}
-	FlushRows(&s);
+	(void) BulkInsertEnd(s.journal);
 	index_endscan(scan);
 	index_close(index, AccessShareLock);
 
@@ -464,13 +402,7 @@ plum_expire_points(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(slot);
 	ExecDropSingleTupleTableSlot(s.locked);
 	ExecDropSingleTupleTableSlot(s.wallet);
-	for (int i = 0; i < SWEEP_BATCH && s.rows[i] != NULL; i++)
-		ExecDropSingleTupleTableSlot(s.rows[i]);
-	FreeBulkInsertState(s.bistate);
-	table_finish_bulk_insert(s.journal, 0);
 	ExecCloseIndices(s.account_info);
-	ExecCloseIndices(s.journal_info);
-	table_close(s.journal, NoLock);
 	table_close(s.account, NoLock);
 	FreeExecutorState(s.estate);
 	PopActiveSnapshot();
