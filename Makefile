@@ -63,7 +63,7 @@ src/bulk.o src/bulkinsert.o src/expire.o: src/bulkinsert.h
 src/lots.o src/wallet.o src/wallet_sql.o src/points.o: src/wallet.h
 src/recipient.o src/points.o: src/recipient.h
 src/chain.o: src/chain.h src/code.h src/recipient.h src/wallet.h
-src/points.o src/codes.o: src/chain.h
+src/points.o src/codes.o src/links.o: src/chain.h
 src/codes.o src/checkout.o: src/codes.h src/code.h src/money.h
 src/points.o src/checkout.o: src/points.h src/wallet.h
 src/code.o src/codes.o: src/code.h

@@ -356,9 +356,7 @@ LockExisting(PlumBulkInsert *b, TupleTableSlot *slot, TupleTableSlot *existing, 
 			case TM_Updated:
 			case TM_Deleted:
 				if (IsolationUsesXactSnapshot())
-					ereport(ERROR,
-							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-							 errmsg("could not serialize access due to concurrent update")));
+					PlumSerializationFailure();
 				continue;		/* look again: the latest version, or none */
 			default:
 				elog(ERROR, "plum: could not lock a wallet (%d)", (int) result);
@@ -369,9 +367,7 @@ LockExisting(PlumBulkInsert *b, TupleTableSlot *slot, TupleTableSlot *existing, 
 			TransactionId xmin = DatumGetTransactionId(slot_getsysattr(existing, MinTransactionIdAttributeNumber, &isnull));
 
 			if (!TransactionIdIsCurrentTransactionId(xmin))
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not serialize access due to concurrent update")));
+				PlumSerializationFailure();
 		}
 		d = slot_getattr(existing, att[2], &isnull);
 		if (isnull)

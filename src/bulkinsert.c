@@ -27,9 +27,13 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-/* Refuse a table whose inserts would fire a row trigger this path skips */
-static void
-CheckNoInsertTriggers(Relation rel, bool allow_fk_checks)
+/*
+ * Refuse a table whose inserts (event TRIGGER_TYPE_INSERT) or updates
+ * (TRIGGER_TYPE_UPDATE) would fire a row trigger that a write without the
+ * executor skips, but for the foreign-key checks the caller says it has done
+ */
+void
+BulkCheckNoRowTriggers(Relation rel, int event, bool allow_fk_checks)
 {
 	TriggerDesc *td = rel->trigdesc;
 
@@ -39,14 +43,18 @@ CheckNoInsertTriggers(Relation rel, bool allow_fk_checks)
 	{
 		Trigger    *t = &td->triggers[i];
 
-		if (!TRIGGER_FOR_ROW(t->tgtype) || !TRIGGER_FOR_INSERT(t->tgtype))
+		if (!TRIGGER_FOR_ROW(t->tgtype) || (t->tgtype & event) == 0)
 			continue;
 		if (t->tgenabled == TRIGGER_DISABLED)
 			continue;
 		if (allow_fk_checks && RI_FKey_trigger_type(t->tgfoid) == RI_TRIGGER_FK)
 			continue;
-		elog(ERROR, "plum: %s has the insert trigger %s: the bulk path cannot write it",
-			 RelationGetRelationName(rel), t->tgname);
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s%s has the row trigger %s, which plum's bulk paths would not fire",
+						PLUM_INTERNAL, RelationGetRelationName(rel), t->tgname),
+				 errdetail("give_points_bulk() and expire_points() write this table without the executor."),
+				 errhint("plum_internal's tables are written only by plum: drop the trigger, and audit from plum.ledger.")));
 	}
 }
 
@@ -59,7 +67,7 @@ BulkInsertBegin(Oid relid, bool speculative, bool allow_fk_checks)
 	b->rel = table_open(relid, RowExclusiveLock);
 	if (b->rel->rd_rel->relkind != RELKIND_RELATION)
 		elog(ERROR, "plum: %s is not a plain table", RelationGetRelationName(b->rel));
-	CheckNoInsertTriggers(b->rel, allow_fk_checks);
+	BulkCheckNoRowTriggers(b->rel, TRIGGER_TYPE_INSERT, allow_fk_checks);
 
 	b->estate = CreateExecutorState();
 	rte = makeNode(RangeTblEntry);

@@ -72,6 +72,10 @@ extern uint64 BulkInsertEnd(PlumBulkInsert *b);
  * (BulkInsertAdd does it; for callers that insert single rows themselves) */
 extern void BulkInsertPrepareRow(PlumBulkInsert *b, TupleTableSlot *slot);
 
+/* refuse (elog) a table with an enabled row trigger on event (TRIGGER_TYPE_INSERT or
+ * TRIGGER_TYPE_UPDATE), but foreign-key checks when allow_fk_checks */
+extern void BulkCheckNoRowTriggers(Relation rel, int event, bool allow_fk_checks);
+
 /* the attribute number of a column of rel by name, or elog */
 extern AttrNumber BulkInsertColumn(PlumBulkInsert *b, const char *name);
 

@@ -47,6 +47,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/index.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/namespace.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
@@ -184,9 +185,7 @@ LockDue(Sweep *s, TupleTableSlot *slot)
 		case TM_Updated:
 		case TM_Deleted:
 			if (IsolationUsesXactSnapshot())
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not serialize access due to concurrent update")));
+				PlumSerializationFailure();
 			if (result == TM_Deleted)
 				return false;
 			elog(ERROR, "plum: unexpected concurrent update of a wallet");
@@ -354,6 +353,8 @@ plum_expire_points(PG_FUNCTION_ARGS)
 	s.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "plum sweep wallet", PLUM_ALLOCSET_DEFAULT_SIZES);
 
 	s.account = table_open(cat->account_rel, RowExclusiveLock);
+	/* its foreign key's update check fires only when company_id changes: never here */
+	BulkCheckNoRowTriggers(s.account, TRIGGER_TYPE_UPDATE, true);
 	SweepColumns(s.account, account_columns, A_COLUMNS, s.acol, "next_expiry", false);
 	s.account_info = SweepTarget(s.account, 1);
 	s.journal = BulkInsertBegin(PlumInternalRel("journal"), false, false);

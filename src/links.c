@@ -16,6 +16,7 @@
  * backend and kept (spi_plans.c).
  */
 #include "plum.h"
+#include "chain.h"
 #include "identity.h"
 #include "spi_plans.h"
 
@@ -27,6 +28,7 @@
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -79,8 +81,7 @@ plum_link_token(PG_FUNCTION_ARGS)
 /* the kept plans of redeem_link() */
 enum
 {
-	PLAN_CLAIM,					/* claim the link + its billing ledger row */
-	PLAN_REREAD,				/* state of a link lost to another claim */
+	PLAN_WRITE,					/* the claimed link + its billing ledger row */
 	PLAN_NOT_ACTIVE				/* link_not_active(): the error for a link no longer active */
 };
 
@@ -121,7 +122,8 @@ typedef struct LinkRels
 	uint64		incarnation;	/* of the catalog they were looked up for; 0: none */
 	Oid			link;
 	Oid			token_collation;	/* of the link's primary key */
-	AttrNumber	link_company, link_campaign, link_value, link_state, link_redeemed, link_cancelled;
+	AttrNumber	link_company, link_campaign, link_value, link_state, link_redeemed, link_cancelled,
+				link_recipient, link_chain_head;
 	Oid			campaign;
 	AttrNumber	campaign_expires, campaign_company;
 	Oid			item;
@@ -134,21 +136,20 @@ typedef struct LinkRels
 
 static LinkRels link_rels;
 
-static const char link_claim_sql[] =
+/*
+ * The claim's writes, the link locked (LinkClaim): $1 at, $2 item, $3
+ * reference, $4 the billing row's entry id, $5 its hash (the link's new chain
+ * head), $6 the link's ctid, $7 company, $8 value, $9 recipient, $10
+ * campaign, $11 token.
+ */
+static const char link_write_sql[] =
 "WITH claimed AS ("
-"  UPDATE " PLUM_INTERNAL "link l SET state = 'redeemed', redeemed_at = $3, item_id = $2, reference = $4,"
-"    billing_id = n.id,"
-"    chain_head = " PLUM_INTERNAL "entry_hash(l.chain_head, n.id, l.company_id, $3, 'link_redeem', l.value, NULL,"
-"      l.recipient, NULL, NULL, $4, NULL, NULL, NULL, l.campaign_id, $2, NULL, $1, NULL)"
-"  FROM (SELECT " PLUM_SQL_NEXT_LEDGER_ID " AS id) n"
-"  WHERE l.token OPERATOR(pg_catalog.=) $1 AND l.state OPERATOR(pg_catalog.=) 'active'"
-"  RETURNING l.billing_id, l.company_id, l.campaign_id, l.value, l.recipient, l.chain_head)"
+"  UPDATE " PLUM_INTERNAL "link SET state = 'redeemed', redeemed_at = $1, item_id = $2, reference = $3,"
+"    billing_id = $4, chain_head = $5"
+"  WHERE ctid OPERATOR(pg_catalog.=) $6)"
 " INSERT INTO " PLUM_INTERNAL "journal (entry_id, company_id, at, kind, amount, recipient, reference,"
 "   campaign_id, item_id, token, hash)"
-" SELECT claimed.billing_id, claimed.company_id, $3, 'link_redeem', claimed.value, claimed.recipient,"
-"   $4, claimed.campaign_id, $2, $1, claimed.chain_head"
-" FROM claimed"
-" RETURNING entry_id";
+" VALUES ($4, $7, $1, 'link_redeem', $8, $9, $3, $10, $2, $11, $5)";
 
 static void LinkNotActive(Datum state, bool state_null, Datum redeemed_at, bool redeemed_null,
 						  Datum cancelled_at, bool cancelled_null) pg_attribute_noreturn();
@@ -159,16 +160,10 @@ static void
 LinkPreparePlans(PlumPlans *p, const PlumCatalog *cat)
 {
 	{
-		Oid			args[] = {TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID};
+		Oid			args[] = {TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID, BYTEAOID, TIDOID, INT8OID,
+			NUMERICOID, cat->recipient_type, INT8OID, TEXTOID};
 
-		PlanKeep(p, PLAN_CLAIM, link_claim_sql, 4, args);
-	}
-	{
-		Oid			args[] = {TEXTOID};
-
-		PlanKeep(p, PLAN_REREAD,
-				 "SELECT l.state, l.redeemed_at, l.cancelled_at FROM " PLUM_INTERNAL "link l"
-				 " WHERE l.token OPERATOR(pg_catalog.=) $1", 1, args);
+		PlanKeep(p, PLAN_WRITE, link_write_sql, 11, args);
 	}
 	{
 		Oid			args[] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
@@ -186,16 +181,6 @@ static void
 LinkRunPlan(int which, Datum *values, const char *nulls, int expected)
 {
 	PlanRun(&link_plans, which, values, nulls, false, expected);
-}
-
-/* A column of the first row of the last SPI result; false when it is NULL */
-static bool
-LinkColumn(int column, Datum *value)
-{
-	bool		isnull;
-
-	*value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, &isnull);
-	return !isnull;
 }
 
 /* round(numeric, scale) as format('%s') shows it: "" when NULL */
@@ -264,6 +249,8 @@ LinkRelsGet(void)
 	r.link_state = PlumColumn(r.link, "state");
 	r.link_redeemed = PlumColumn(r.link, "redeemed_at");
 	r.link_cancelled = PlumColumn(r.link, "cancelled_at");
+	r.link_recipient = PlumColumn(r.link, "recipient");
+	r.link_chain_head = PlumColumn(r.link, "chain_head");
 	{
 		Relation	rel = table_open(r.link, AccessShareLock);
 		Relation	idx = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
@@ -466,6 +453,93 @@ LinkRead(Datum token, int64 item_id, LinkFacts *f)
 	return true;
 }
 
+/*
+ * Claim the link: lock it as SELECT ... FOR UPDATE would (PlumLockRow: of
+ * concurrent redemptions and cancellations the first to lock it wins, the
+ * others wait and find it no longer active), refuse it when it is not active
+ * any more (PU003), then write it redeemed with its billing ledger row,
+ * chained on its head, in one statement.  The billing id.
+ */
+static int64
+LinkClaim(Datum token, int64 item_id, TimestampTz now, Datum reference, bool reference_null)
+{
+	const LinkRels *r = LinkRelsGet();
+	Relation	rel = table_open(r->link, RowShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	ScanKeyData key;
+	Datum		fields[PLUM_CHAIN_FIELDS] = {0};
+	bool		fnulls[PLUM_CHAIN_FIELDS];
+	Datum		values[11];
+	char		nulls[11];
+	Datum		d;
+	bool		isnull;
+	bytea	   *head;
+	int64		entry;
+
+	ScanKeyEntryInitializeWithInfo(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+								   r->token_collation, (FmgrInfo *) &r->text_eq, token);
+	if (!PlumLockRow(rel, &key, 1, slot, "link"))
+		elog(ERROR, "plum: a link vanished");
+	d = slot_getattr(slot, r->link_state, &isnull);
+	if (VARSIZE_ANY_EXHDR(DatumGetTextPP(d)) != strlen("active") ||
+		memcmp(VARDATA_ANY(DatumGetTextPP(d)), "active", strlen("active")) != 0)
+	{
+		/* another transaction redeemed or cancelled the link since we read it */
+		Datum		redeemed,
+					cancelled;
+		bool		redeemed_null,
+					cancelled_null;
+
+		redeemed = slot_getattr(slot, r->link_redeemed, &redeemed_null);
+		cancelled = slot_getattr(slot, r->link_cancelled, &cancelled_null);
+		LinkNotActive(d, false, redeemed, redeemed_null, cancelled, cancelled_null);
+	}
+
+	entry = LedgerId();
+	for (int i = 0; i < PLUM_CHAIN_FIELDS; i++)
+		fnulls[i] = true;
+	for (int i = 0; i < 11; i++)
+		nulls[i] = ' ';
+	d = slot_getattr(slot, r->link_chain_head, &isnull);
+	head = isnull ? NULL : DatumGetByteaPCopy(d);
+#define F(field, value) (fields[field] = (value), fnulls[field] = false)
+	F(CHAIN_ENTRY_ID, Int64GetDatum(entry));
+	F(CHAIN_COMPANY_ID, slot_getattr(slot, r->link_company, &isnull));
+	F(CHAIN_AT, TimestampTzGetDatum(now));
+	F(CHAIN_KIND, CStringGetTextDatum("link_redeem"));
+	F(CHAIN_AMOUNT, datumCopy(slot_getattr(slot, r->link_value, &isnull), false, -1));
+	d = slot_getattr(slot, r->link_recipient, &isnull);
+	if (!isnull)
+		F(CHAIN_RECIPIENT, datumCopy(d, false, -1));
+	if (!reference_null)
+		F(CHAIN_REFERENCE, reference);
+	F(CHAIN_CAMPAIGN_ID, slot_getattr(slot, r->link_campaign, &isnull));
+	F(CHAIN_ITEM_ID, Int64GetDatum(item_id));
+	F(CHAIN_TOKEN, token);
+#undef F
+
+	values[0] = TimestampTzGetDatum(now);
+	values[1] = Int64GetDatum(item_id);
+	values[2] = reference;
+	nulls[2] = reference_null ? 'n' : ' ';
+	values[3] = Int64GetDatum(entry);
+	values[4] = PointerGetDatum(PlumEntryHash(head, fields, fnulls));
+	values[5] = PointerGetDatum(&slot->tts_tid);
+	values[6] = fields[CHAIN_COMPANY_ID];
+	values[7] = fields[CHAIN_AMOUNT];
+	values[8] = fields[CHAIN_RECIPIENT];
+	nulls[8] = fnulls[CHAIN_RECIPIENT] ? 'n' : ' ';
+	values[9] = fields[CHAIN_CAMPAIGN_ID];
+	values[10] = token;
+	LinkRunPlan(PLAN_WRITE, values, nulls, SPI_OK_INSERT);
+	if (SPI_processed != 1)
+		elog(ERROR, "plum: the billing row of a link was not written");
+
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	return entry;
+}
+
 PG_FUNCTION_INFO_V1(plum_redeem_link);
 /*
  * SQL: plum.redeem_link(token text, item_id bigint, reference text)
@@ -478,7 +552,6 @@ plum_redeem_link(PG_FUNCTION_ARGS)
 	int64		item_id;
 	LinkFacts	f;
 	int64		billing;
-	Datum		d = (Datum) 0;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -529,28 +602,9 @@ plum_redeem_link(PG_FUNCTION_ARGS)
 	if (!f.accepts)
 		LinkReportMismatch(&f);
 
-	/* the claim: of concurrent redemptions and cancellations, the first to update the row wins */
-	{
-		Datum		values[4] = {PG_GETARG_DATUM(0), Int64GetDatum(item_id), TimestampTzGetDatum(now),
-		PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2)};
-		char		nulls[4] = {' ', ' ', ' ', PG_ARGISNULL(2) ? 'n' : ' '};
-
-		LinkRunPlan(PLAN_CLAIM, values, nulls, SPI_OK_INSERT_RETURNING);
-	}
-	if (SPI_processed == 0 || !LinkColumn(1, &d))
-	{
-		/* another transaction redeemed or cancelled the link since we read it */
-		Datum		values[1] = {PG_GETARG_DATUM(0)};
-
-		Datum		cols[3] = {0, 0, 0};
-		bool		nulls[3] = {true, true, true};
-
-		LinkRunPlan(PLAN_REREAD, values, NULL, SPI_OK_SELECT);
-		for (int i = 0; SPI_processed > 0 && i < 3; i++)
-			nulls[i] = !LinkColumn(i + 1, &cols[i]);
-		LinkNotActive(cols[0], nulls[0], cols[1], nulls[1], cols[2], nulls[2]);
-	}
-	billing = DatumGetInt64(d);
+	/* the claim: of concurrent redemptions and cancellations, the first to lock the link wins */
+	billing = LinkClaim(PG_GETARG_DATUM(0), item_id, now, PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2),
+						PG_ARGISNULL(2));
 
 	SPI_finish();
 	PG_RETURN_INT64(billing);

@@ -246,6 +246,19 @@ PlumProbe(Relation rel, ScanKey keys, int nkeys, Snapshot snapshot, TupleTableSl
 }
 
 /*
+ * The error of a row that changed since the snapshot of a REPEATABLE READ or
+ * SERIALIZABLE transaction, worded as SELECT ... FOR UPDATE words it (40001:
+ * the application retries the transaction)
+ */
+void
+PlumSerializationFailure(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not serialize access due to concurrent update")));
+}
+
+/*
  * Lock a row as SELECT ... FOR UPDATE would, without SPI and an executor: one
  * probe of the primary key with a fresh snapshot (as SPI takes for each
  * statement), then the row locked in its latest version (READ COMMITTED:
@@ -283,9 +296,7 @@ PlumLockRow(Relation rel, ScanKey keys, int nkeys, TupleTableSlot *slot, const c
 			case TM_Updated:
 			case TM_Deleted:
 				if (IsolationUsesXactSnapshot())
-					ereport(ERROR,
-							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-							 errmsg("could not serialize access due to concurrent update")));
+					PlumSerializationFailure();
 				if (result == TM_Deleted)
 				{
 					found = false;

@@ -97,6 +97,8 @@ extern int64 LedgerId(void);
  */
 extern bool PlumProbe(Relation rel, ScanKey keys, int nkeys, Snapshot snapshot,
 					  TupleTableSlot *slot);
+/* the error of a row changed since a REPEATABLE READ or SERIALIZABLE transaction's snapshot (40001) */
+extern void PlumSerializationFailure(void) pg_attribute_noreturn();
 extern bool PlumLockRow(Relation rel, ScanKey keys, int nkeys, TupleTableSlot *slot,
 						const char *what);
 /* OID of plum_internal's relation name, and the number of a relation's column (internal errors when missing) */

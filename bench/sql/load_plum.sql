@@ -9,7 +9,7 @@
 -- psql variables: wallets, lots, lot, batch.
 \set ON_ERROR_STOP on
 CREATE EXTENSION plum;
-SELECT plum.create_company('Bench', 'USD', points_validity => '10 years') AS company \gset
+SELECT plum.create_company('Bench', 'USD', points_validity => '10 years', max_grant => greatest(50000, :lot)) AS company \gset
 SELECT plum.add_admin(:company, 'bench@plum.test', 'super_admin', 1e15) AS admin \gset
 SELECT plum.create_points(:admin, :wallets::numeric * :lots * :lot) AS pool \gset
 INSERT INTO bench_meta (key, value) VALUES ('company', :'company');

@@ -92,5 +92,16 @@ COMMIT;
 SELECT kind, amount FROM plum.ledger WHERE recipient = 'erin@a.test' ORDER BY entry_id;
 SELECT * FROM plum.verify();
 
+-- a row trigger added to the wallets' table: the sweep, which writes without the executor, refuses
+-- to run rather than skip it (0A000), and changes nothing
+SET plum.now = '2029-01-01 00:00:00+00';
+SELECT plum.give_points(:a_boss, 'erin@a.test', 2) > 0;
+SET plum.now = '2031-01-01 00:00:00+00';
+CREATE FUNCTION pg_temp.audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER regress_audit BEFORE UPDATE ON plum_internal.account FOR EACH ROW EXECUTE FUNCTION pg_temp.audit();
+SELECT pg_temp.try('SELECT plum.expire_points()');
+DROP TRIGGER regress_audit ON plum_internal.account;
+SELECT plum.expire_points() AS expired_without_the_trigger;
+
 DROP OWNED BY regress_sweep_a;
 DROP ROLE regress_sweep_a;

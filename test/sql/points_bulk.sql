@@ -45,3 +45,12 @@ SELECT d.destination, d.amount, j.recipient, j.amount AS granted, j.kind
 FROM plum_internal.delivery d JOIN plum_internal.journal j ON j.entry_id = d.lot_id
 WHERE d.delivery_id = ANY (:'ids'::bigint[]) ORDER BY d.delivery_id;
 SELECT * FROM plum.verify();
+
+-- a row trigger added to the ledger: the bulk grant, which appends without the executor, refuses to
+-- run rather than skip it (0A000), and changes nothing
+CREATE FUNCTION pg_temp.audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER regress_audit AFTER INSERT ON plum_internal.journal FOR EACH ROW EXECUTE FUNCTION pg_temp.audit();
+SELECT pg_temp.try(format('SELECT plum.give_points_bulk(%s, ARRAY[''trig@acme.test'']::plum.recipient[], ARRAY[1])', :boss));
+DROP TRIGGER regress_audit ON plum_internal.journal;
+SELECT count(*) AS wallets_of_trig FROM plum.wallets WHERE recipient = 'trig@acme.test';
+SELECT * FROM plum.verify();
