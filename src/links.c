@@ -7,13 +7,14 @@
  * string.  24 bytes are exactly 32 symbols, so there is no padding and every
  * symbol carries 6 random bits.
  *
- * A redemption is one unlocked read of the link with everything its checks
- * need (campaign expiry, company scale, the item, whether it is in the
- * campaign's catalog and accepts the link's value), then one statement that
- * claims the link (UPDATE ... WHERE state = 'active') and writes its billing
- * row.  Of concurrent claims the first to update the row wins; a loser
- * rereads the link to say what happened.  Plans are prepared once per
- * backend and kept (spi_plans.c).
+ * A redemption is one unlocked read, through primary keys and without SPI,
+ * of the link and everything its checks need (campaign expiry, company
+ * scale, the item, whether it is in the campaign's catalog and accepts the
+ * link's value: LinkRead), then the claim: the link locked as SELECT ... FOR
+ * UPDATE would (PlumLockRow: of concurrent claims and cancellations the first
+ * wins, the others wait and find it no longer active), and one statement that
+ * writes it redeemed with its billing row, chained in C (LinkClaim).  The
+ * plans are prepared once per backend and kept (spi_plans.c).
  */
 #include "plum.h"
 #include "chain.h"
