@@ -14,8 +14,11 @@ SELECT plum.create_voucher(:admin, 'BENCH10', 'percent', 10, min_purchase => 10,
 	exclude_categories => '{alcohol}', vendors => '{bench}', locations => '{online}');
 CREATE TABLE bench_pairs (n bigint PRIMARY KEY, c plum.code NOT NULL);
 CREATE SEQUENCE bench_order_seq;
+-- issue_codes issues at most 1,000,000 codes a call: one call per million
 INSERT INTO bench_pairs (n, c)
-	SELECT row_number() OVER (), c FROM plum.issue_codes(:admin, :campaign, 5, 2 * :npairs) AS c;
+	SELECT row_number() OVER (), c
+	FROM generate_series(0, (2 * :npairs - 1) / 1000000) AS k,
+		LATERAL plum.issue_codes(:admin, :campaign, 5, least(1000000, 2 * :npairs - k * 1000000)::integer) AS c;
 INSERT INTO bench_meta (key, value) VALUES ('npairs', :'npairs')
 	ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 VACUUM ANALYZE;
