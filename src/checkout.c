@@ -535,10 +535,7 @@ NextOrderId(void)
 
 	if (order_seq_incarnation != cat->incarnation)
 	{
-		order_seq = get_relname_relid("shop_order_order_id_seq",
-									  get_namespace_oid(PLUM_INTERNAL_SCHEMA_NAME, false));
-		if (!OidIsValid(order_seq))
-			elog(ERROR, "plum: sequence %sshop_order_order_id_seq not found", PLUM_INTERNAL);
+		order_seq = PlumInternalRel("shop_order_order_id_seq");
 		order_seq_incarnation = cat->incarnation;
 	}
 	return nextval_internal(order_seq, true);
@@ -900,7 +897,7 @@ plum_checkout(PG_FUNCTION_ARGS)
 					 PointerGetDatum(order_ref), false, (Datum) 0, true, write, write_nulls);
 	if (ncodes > 0)
 	{
-		LockedCode **given = CodesLock(codes, elems, ncodes);
+		LockedCode **given = CodesLock(elems, ncodes);
 		int64	   *remaining = palloc(sizeof(int64) * ncodes);
 		int64	   *applied = palloc(sizeof(int64) * ncodes);
 		int64		held = 0;

@@ -25,6 +25,7 @@
 #include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
 /* the kept plans of this file */
@@ -261,6 +262,7 @@ LockCodes(Datum *elems, int n, int *nrows)
 	LockedCode *rows = palloc(sizeof(LockedCode) * Max(n, 1));
 	Relation	rel;
 	TupleTableSlot *slot;
+	Snapshot	snapshot;
 	int64		scale_company = 0;
 	int			scale = -1;
 	int			found = 0;
@@ -269,6 +271,7 @@ LockCodes(Datum *elems, int n, int *nrows)
 		sorted[i] = DatumGetPlumCode(elems[i]);
 	qsort(sorted, n, sizeof(int64), CompareCodes);
 
+	snapshot = PlumStatementSnapshot();
 	rel = table_open(cat->issued_code_rel, RowShareLock);
 	slot = table_slot_create(rel, NULL);
 	for (int i = 0; i < n; i++)
@@ -284,7 +287,7 @@ LockCodes(Datum *elems, int n, int *nrows)
 		ScanKeyEntryInitializeWithInfo(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
 									   InvalidOid, (FmgrInfo *) &cat->code_eq,
 									   PlumCodeGetDatum(sorted[i]));
-		if (!PlumLockRow(rel, &key, 1, slot, "code"))
+		if (!PlumLockRow(rel, &key, 1, snapshot, slot, "code"))
 			continue;
 		ItemPointerCopy(&slot->tts_tid, &r->ctid);
 		r->code = sorted[i];
@@ -309,6 +312,7 @@ LockCodes(Datum *elems, int n, int *nrows)
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);
+	PopActiveSnapshot();
 	pfree(sorted);
 	*nrows = found;
 	return rows;
@@ -316,14 +320,13 @@ LockCodes(Datum *elems, int n, int *nrows)
 
 /* Lock the codes of a list in code order; their rows in the order given (codes.h) */
 LockedCode **
-CodesLock(ArrayType *codes, Datum *elems, int n)
+CodesLock(Datum *elems, int n)
 {
 	LockedCode *rows;
 	int			nrows;
 	int		   *rowof;
 	LockedCode **given;
 
-	PlansReady(&plans, PreparePlans);
 	rows = LockCodes(elems, n, &nrows);
 	rowof = palloc(sizeof(int) * n);
 	MatchCodes(elems, n, rows, nrows, rowof);
@@ -578,7 +581,7 @@ plum_redeem_codes(PG_FUNCTION_ARGS)
 
 	/* the list, then the codes, locked in code order and kept in the order given */
 	CheckCodeList(fcinfo, &codes, &elems, &n);
-	given = CodesLock(codes, elems, n);
+	given = CodesLock(elems, n);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

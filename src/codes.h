@@ -32,7 +32,7 @@ typedef struct LockedCode
  * their rows in the order given; 22023 for a code given twice, PU005 for an
  * unknown code.  Inside SPI_connect.
  */
-extern LockedCode **CodesLock(ArrayType *codes, Datum *elems, int n);
+extern LockedCode **CodesLock(Datum *elems, int n);
 
 /*
  * The 12 parameters of codes.c's statement writing the first n codes of

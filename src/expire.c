@@ -343,9 +343,7 @@ plum_expire_points(PG_FUNCTION_ARGS)
 	s.kind = CStringGetTextDatum("expire");
 
 	/* a statement's fresh snapshot, as the SQL form's statement had */
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	s.snapshot = GetActiveSnapshot();
+	s.snapshot = PlumStatementSnapshot();
 	s.cid = GetCurrentCommandId(true);
 
 	s.estate = CreateExecutorState();

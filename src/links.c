@@ -283,6 +283,14 @@ LinkRelsGet(void)
 	return &link_rels;
 }
 
+/* The link's primary key equal to token, as an index scan key */
+static void
+LinkTokenKey(const LinkRels *r, Datum token, ScanKey key)
+{
+	ScanKeyEntryInitializeWithInfo(key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+								   r->token_collation, (FmgrInfo *) &r->text_eq, token);
+}
+
 /* A text column as lower() gives it (the database's collation); NULL when the column is */
 static text *
 LinkLower(TupleTableSlot *slot, AttrNumber column)
@@ -377,15 +385,12 @@ LinkRead(Datum token, int64 item_id, LinkFacts *f)
 	int64		campaign_company = 0;
 
 	memset(f, 0, sizeof(*f));
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	snapshot = GetActiveSnapshot();
+	snapshot = PlumStatementSnapshot();
 
 	/* the link */
 	rel = table_open(r->link, AccessShareLock);
 	slot = table_slot_create(rel, NULL);
-	ScanKeyEntryInitializeWithInfo(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
-								   r->token_collation, (FmgrInfo *) &r->text_eq, token);
+	LinkTokenKey(r, token, &key);
 	found = PlumProbe(rel, &key, 1, snapshot, slot);
 	if (found)
 	{
@@ -477,9 +482,8 @@ LinkClaim(Datum token, int64 item_id, TimestampTz now, Datum reference, bool ref
 	bytea	   *head;
 	int64		entry;
 
-	ScanKeyEntryInitializeWithInfo(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
-								   r->token_collation, (FmgrInfo *) &r->text_eq, token);
-	if (!PlumLockRow(rel, &key, 1, slot, "link"))
+	LinkTokenKey(r, token, &key);
+	if (!PlumLockRow(rel, &key, 1, PlumStatementSnapshot(), slot, "link"))
 		elog(ERROR, "plum: a link vanished");
 	d = slot_getattr(slot, r->link_state, &isnull);
 	if (VARSIZE_ANY_EXHDR(DatumGetTextPP(d)) != strlen("active") ||
@@ -536,6 +540,7 @@ LinkClaim(Datum token, int64 item_id, TimestampTz now, Datum reference, bool ref
 	if (SPI_processed != 1)
 		elog(ERROR, "plum: the billing row of a link was not written");
 
+	PopActiveSnapshot();
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);
 	return entry;

@@ -157,7 +157,7 @@ LockWallet(const PlumCatalog *cat, int64 company_id, Datum recipient,
 	bool		found;
 
 	WalletKeys(cat, company_id, recipient, keys);
-	found = PlumLockRow(rel, keys, 2, slot, "wallet");
+	found = PlumLockRow(rel, keys, 2, PlumStatementSnapshot(), slot, "wallet");
 	if (found)
 	{
 		bool		isnull;
@@ -171,6 +171,7 @@ LockWallet(const PlumCatalog *cat, int64 company_id, Datum recipient,
 		d = slot_getattr(slot, cat->account_chain_head, &isnull);
 		*head = isnull ? NULL : DatumGetByteaPCopy(d);
 	}
+	PopActiveSnapshot();
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);
 	return found;

@@ -136,7 +136,6 @@ PlumCatalogGet(void)
 	found.company_rel = RelOid(internal, "company");
 	found.company_scale = ColumnNumber(found.company_rel, "scale");
 	found.issued_code_rel = RelOid(internal, "issued_code");
-	found.code_code = ColumnNumber(found.issued_code_rel, "code");
 	found.code_company = ColumnNumber(found.issued_code_rel, "company_id");
 	found.code_campaign = ColumnNumber(found.issued_code_rel, "campaign_id");
 	found.code_expires = ColumnNumber(found.issued_code_rel, "expires_at");
@@ -260,8 +259,8 @@ PlumSerializationFailure(void)
 
 /*
  * Lock a row as SELECT ... FOR UPDATE would, without SPI and an executor: one
- * probe of the primary key with a fresh snapshot (as SPI takes for each
- * statement), then the row locked in its latest version (READ COMMITTED:
+ * probe of the primary key with the statement's snapshot
+ * (PlumStatementSnapshot), then the row locked in its latest version (READ COMMITTED:
  * waiting for a concurrent writer and following its update; REPEATABLE READ
  * and SERIALIZABLE: a serialization failure when the row changed since the
  * transaction's snapshot, as FOR UPDATE raises).  plum never changes a
@@ -270,15 +269,11 @@ PlumSerializationFailure(void)
  * such row (or it was deleted meanwhile).  what names the row in errors.
  */
 bool
-PlumLockRow(Relation rel, ScanKey keys, int nkeys, TupleTableSlot *slot, const char *what)
+PlumLockRow(Relation rel, ScanKey keys, int nkeys, Snapshot snapshot, TupleTableSlot *slot,
+			const char *what)
 {
-	Snapshot	snapshot;
-	bool		found;
+	bool		found = PlumProbe(rel, keys, nkeys, snapshot, slot);
 
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	snapshot = GetActiveSnapshot();
-	found = PlumProbe(rel, keys, nkeys, snapshot, slot);
 	if (found)
 	{
 		TM_FailureData tmfd;
@@ -308,6 +303,19 @@ PlumLockRow(Relation rel, ScanKey keys, int nkeys, TupleTableSlot *slot, const c
 				elog(ERROR, "plum: could not lock a %s (%d)", what, (int) result);
 		}
 	}
-	PopActiveSnapshot();
 	return found;
+}
+
+/*
+ * A fresh snapshot that sees this transaction's earlier writes, pushed as the
+ * active one, as SPI takes for each statement of a volatile function: what a
+ * read or lock without SPI uses (PlumProbe, PlumLockRow).  The caller pops it
+ * (PopActiveSnapshot) when done.
+ */
+Snapshot
+PlumStatementSnapshot(void)
+{
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	return GetActiveSnapshot();
 }

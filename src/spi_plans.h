@@ -42,9 +42,8 @@ typedef struct PlumCatalog
 	Oid			company_rel;	/* plum_internal.company */
 	AttrNumber	company_scale;	/* its column scale */
 	Oid			issued_code_rel;	/* plum_internal.issued_code */
-	AttrNumber	code_code;		/* its columns code, company_id, campaign_id, */
-	AttrNumber	code_company;	/* expires_at, cancelled_at, balance, chain_head */
-	AttrNumber	code_campaign;
+	AttrNumber	code_company;	/* its columns company_id, campaign_id, expires_at, */
+	AttrNumber	code_campaign;	/* cancelled_at, balance, chain_head */
 	AttrNumber	code_expires;
 	AttrNumber	code_cancelled;
 	AttrNumber	code_balance;
@@ -91,16 +90,18 @@ extern int64 LedgerId(void);
  * Rows read and locked without SPI and an executor (spi_plans.c).  PlumProbe:
  * the version of the row whose primary key equals keys that snapshot sees,
  * into slot (which keeps its buffer pinned); false when there is none.
- * PlumLockRow: one probe with a fresh snapshot, then the row locked as
- * SELECT ... FOR UPDATE would lock it (rel must be open with RowShareLock);
- * false when there is none.
+ * PlumLockRow: one probe with snapshot, then the row locked as SELECT ...
+ * FOR UPDATE would lock it (rel must be open with RowShareLock); false when
+ * there is none.  PlumStatementSnapshot: the fresh snapshot a statement would
+ * take, pushed as the active one (the caller pops it).
  */
 extern bool PlumProbe(Relation rel, ScanKey keys, int nkeys, Snapshot snapshot,
 					  TupleTableSlot *slot);
 /* the error of a row changed since a REPEATABLE READ or SERIALIZABLE transaction's snapshot (40001) */
 extern void PlumSerializationFailure(void) pg_attribute_noreturn();
-extern bool PlumLockRow(Relation rel, ScanKey keys, int nkeys, TupleTableSlot *slot,
-						const char *what);
+extern bool PlumLockRow(Relation rel, ScanKey keys, int nkeys, Snapshot snapshot,
+						TupleTableSlot *slot, const char *what);
+extern Snapshot PlumStatementSnapshot(void);
 /* OID of plum_internal's relation name, and the number of a relation's column (internal errors when missing) */
 extern Oid	PlumInternalRel(const char *name);
 extern AttrNumber PlumColumn(Oid rel, const char *column);
